@@ -1,0 +1,3 @@
+"""jreg.augment (under construction)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""jreg.linear_model (under construction)."""
+
+__all__: list[str] = []

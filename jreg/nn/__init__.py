@@ -1,0 +1,3 @@
+"""jreg.nn (under construction)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""jreg.penalties (under construction)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""jreg.prox (under construction)."""
+
+__all__: list[str] = []

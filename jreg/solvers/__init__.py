@@ -1,0 +1,3 @@
+"""jreg.solvers (under construction)."""
+
+__all__: list[str] = []

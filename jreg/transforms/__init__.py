@@ -1,0 +1,3 @@
+"""jreg.transforms (under construction)."""
+
+__all__: list[str] = []
