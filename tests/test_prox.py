@@ -1,0 +1,645 @@
+"""Tests for ``jreg.prox``: one table of operators, every property checked for each.
+
+For every operator: the optimality condition of the prox problem (subgradient
+inclusion, dual certificate or variational inequality) checked in numpy float64, the
+Moreau decomposition against an independently computed prox of the conjugate (convex
+ones), non-expansiveness (hypothesis, convex ones), ``prox(tree) == tree_map(prox, tree)``,
+plain / jit / vmap agreement, float32 and float64, and gradients against finite
+differences. Jitted functions are cached per operator so each compiles once per dtype.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from jreg import prox
+
+S = 0.7  # the scaling used throughout the table
+TOL64 = 1e-10
+
+
+def weights(shape, offset=0.3):
+    """Deterministic positive per-coordinate weights for a leaf shape."""
+    return offset + (np.arange(int(np.prod(shape))).reshape(shape) % 5) * 0.2
+
+
+def soft(x, t):
+    return np.sign(x) * np.maximum(np.abs(x) - t, 0)
+
+
+# --------------------------------------------------------------------------------------
+# numpy optimality checks (float64)
+
+
+def assert_separable_optimal(x, p, a, b, positive):
+    """x - p ∈ a·∂|p| + b·p (+ the normal cone of {p >= 0} when positive), coordinate-wise."""
+    r = x - p
+    a = np.broadcast_to(a, x.shape)
+    b = np.broadcast_to(b, x.shape)
+    nonzero = p != 0
+    if positive:
+        assert np.all(p >= 0)
+        np.testing.assert_allclose(r[nonzero], a[nonzero] + b[nonzero] * p[nonzero], atol=TOL64)
+        assert np.all(r[~nonzero] <= a[~nonzero] + TOL64)
+    else:
+        expected = a[nonzero] * np.sign(p[nonzero]) + b[nonzero] * p[nonzero]
+        np.testing.assert_allclose(r[nonzero], expected, atol=TOL64)
+        assert np.all(np.abs(r[~nonzero]) <= a[~nonzero] + TOL64)
+
+
+def mcp_penalty(y, lam, gamma):
+    y = np.abs(y)
+    return np.where(y <= gamma * lam, lam * y - y**2 / (2 * gamma), 0.5 * gamma * lam**2)
+
+
+def mcp_derivative(y, lam, gamma):
+    return np.sign(y) * np.maximum(lam - np.abs(y) / gamma, 0)
+
+
+def scad_penalty(y, lam, gamma):
+    y = np.abs(y)
+    middle = (2 * gamma * lam * y - y**2 - lam**2) / (2 * (gamma - 1))
+    flat = 0.5 * (gamma + 1) * lam**2
+    return np.where(y <= lam, lam * y, np.where(y <= gamma * lam, middle, flat))
+
+
+def scad_derivative(y, lam, gamma):
+    t = np.abs(y)
+    return np.sign(y) * np.where(t <= lam, lam, np.maximum(gamma * lam - t, 0) / (gamma - 1))
+
+
+def assert_nonconvex_optimal(x, p, s, lam, penalty, derivative, positive):
+    """Global optimality by a dense grid search per coordinate, plus stationarity."""
+    x, p = x.ravel(), p.ravel()
+    grid = np.linspace(0.0 if positive else -8.0, 8.0, 160001)
+    objective = lambda y: 0.5 * (x[:, None] - y) ** 2 + s * penalty(y, lam)
+    best = objective(grid[None, :]).min(axis=1)
+    at_p = objective(p[:, None])[:, 0]
+    assert np.all(at_p <= best + 1e-12)
+    nonzero = p != 0
+    np.testing.assert_allclose(x[nonzero] - p[nonzero], s * derivative(p[nonzero], lam), atol=TOL64)
+    bound = x[~nonzero] if positive else np.abs(x[~nonzero])
+    assert np.all(bound <= s * lam + TOL64)
+    if positive:
+        assert np.all(p >= 0)
+
+
+def assert_projection_optimal(x, p, feasible, support_point, sampler):
+    """p ∈ C and <x - p, z - p> <= 0 for the maximiser z of <x - p, ·> on C and random z ∈ C."""
+    assert feasible(p)
+    r = x - p
+    candidates = [support_point(r)] + list(sampler(np.random.default_rng(1), x.shape))
+    for z in candidates:
+        assert feasible(z)
+        assert np.vdot(r, z - p) <= 1e-10 * (1 + np.linalg.norm(r) * np.linalg.norm(z - p))
+
+
+# numpy reference projections (sorting), independent of optax
+
+
+def np_projection_simplex(v, total):
+    flat = v.ravel()
+    u = np.sort(flat)[::-1]
+    css = np.cumsum(u) - total
+    k = np.arange(1, flat.size + 1)
+    rho = np.nonzero(u - css / k > 0)[0][-1]
+    theta = css[rho] / (rho + 1)
+    return np.maximum(flat - theta, 0).reshape(v.shape)
+
+
+def np_projection_l1_ball(v, radius):
+    if np.abs(v).sum() <= radius:
+        return v.copy()
+    return np.sign(v) * np_projection_simplex(np.abs(v), radius)
+
+
+def np_projection_l2_ball(v, radius):
+    norm = np.linalg.norm(v)
+    return v if norm <= radius else v * radius / norm
+
+
+# --------------------------------------------------------------------------------------
+# the table
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    call: Callable  # tree -> tree, fixed parameters
+    optimality: Callable  # (x, p) -> None (numpy float64, asserts)
+    conjugate_prox: Callable | None  # x -> x - p expected by Moreau (numpy), convex ones
+    shape: tuple[int, ...] = (9,)
+
+    @property
+    def convex(self):
+        return self.conjugate_prox is not None
+
+
+def _separable_cases():
+    lam, rho = 0.8, 0.6
+    cases = []
+    for positive in (False, True):
+        suffix = "_positive" if positive else ""
+        a, b = S * lam, S * lam * rho
+
+        def clip_conj(x, a=a, positive=positive):
+            return np.minimum(x, a) if positive else np.clip(x, -a, a)
+
+        cases.append(
+            Case(
+                "l1" + suffix,
+                lambda t, positive=positive: prox.l1(t, lam, S, positive=positive),
+                lambda x, p, a=a, positive=positive: assert_separable_optimal(
+                    x, p, a, 0.0, positive
+                ),
+                clip_conj,
+            )
+        )
+
+        def l2_conj(x, c=S * lam, positive=positive):
+            shrunk = x * c / (1 + c)
+            return np.where(x <= 0, x, shrunk) if positive else shrunk
+
+        cases.append(
+            Case(
+                "squared_l2" + suffix,
+                lambda t, positive=positive: prox.squared_l2(t, lam, S, positive=positive),
+                lambda x, p, positive=positive: assert_separable_optimal(
+                    x, p, 0.0, S * lam, positive
+                ),
+                l2_conj,
+            )
+        )
+
+        def enet_conj(x, a=S * lam * rho, b=S * lam * (1 - rho), positive=positive):
+            # prox of h*(z) = (|z| - a)_+^2 / (2b)  (z_+ instead of |z| when positive)
+            outside = (b * x + np.sign(x) * a) / (1 + b)
+            inside = (x <= a) if positive else (np.abs(x) <= a)
+            return np.where(inside, x, outside)
+
+        cases.append(
+            Case(
+                "elastic_net" + suffix,
+                lambda t, positive=positive: prox.elastic_net(t, lam, rho, S, positive=positive),
+                lambda x, p, positive=positive: assert_separable_optimal(
+                    x, p, S * lam * rho, S * lam * (1 - rho), positive
+                ),
+                enet_conj,
+            )
+        )
+        del b
+
+    # per-coordinate strengths and step sizes (pytrees of arrays)
+    cases.append(
+        Case(
+            "l1_per_coordinate",
+            lambda t: prox.l1(
+                t,
+                jax.tree.map(lambda v: weights(np.shape(v)[-1:]), t),
+                jax.tree.map(lambda v: weights(np.shape(v)[-1:], 0.5) / 2, t),
+            ),
+            lambda x, p: assert_separable_optimal(
+                x, p, weights(x.shape) * weights(x.shape, 0.5) / 2, 0.0, False
+            ),
+            lambda x: np.clip(
+                x, -weights(x.shape) * weights(x.shape, 0.5) / 2,
+                weights(x.shape) * weights(x.shape, 0.5) / 2,
+            ),
+        )
+    )
+    cases.append(
+        Case(
+            "elastic_net_per_coordinate",
+            lambda t: prox.elastic_net(
+                t,
+                jax.tree.map(lambda v: weights(np.shape(v)[-1:]), t),
+                jax.tree.map(lambda v: weights(np.shape(v)[-1:], 0.0) / 1.2, t),
+                jax.tree.map(lambda v: weights(np.shape(v)[-1:], 0.5), t),
+                positive=True,
+            ),
+            lambda x, p: assert_separable_optimal(
+                x,
+                p,
+                weights(x.shape) * weights(x.shape, 0.5) * weights(x.shape, 0.0) / 1.2,
+                weights(x.shape) * weights(x.shape, 0.5) * (1 - weights(x.shape, 0.0) / 1.2),
+                True,
+            ),
+            lambda x: enet_conj(
+                x,
+                weights(x.shape) * weights(x.shape, 0.5) * weights(x.shape, 0.0) / 1.2,
+                weights(x.shape) * weights(x.shape, 0.5) * (1 - weights(x.shape, 0.0) / 1.2),
+                True,
+            ),
+        )
+    )
+
+    gamma_mcp, gamma_scad = 2.5, 3.7
+    for positive in (False, True):
+        suffix = "_positive" if positive else ""
+        cases.append(
+            Case(
+                "mcp" + suffix,
+                lambda t, positive=positive: prox.mcp(t, lam, gamma_mcp, S, positive=positive),
+                lambda x, p, positive=positive: assert_nonconvex_optimal(
+                    x,
+                    p,
+                    S,
+                    lam,
+                    lambda y, lam: mcp_penalty(y, lam, gamma_mcp),
+                    lambda y, lam: mcp_derivative(y, lam, gamma_mcp),
+                    positive,
+                ),
+                None,
+            )
+        )
+        cases.append(
+            Case(
+                "scad" + suffix,
+                lambda t, positive=positive: prox.scad(t, lam, gamma_scad, S, positive=positive),
+                lambda x, p, positive=positive: assert_nonconvex_optimal(
+                    x,
+                    p,
+                    S,
+                    lam,
+                    lambda y, lam: scad_penalty(y, lam, gamma_scad),
+                    lambda y, lam: scad_derivative(y, lam, gamma_scad),
+                    positive,
+                ),
+                None,
+            )
+        )
+    return cases
+
+
+def _projection_cases():
+    cases = []
+    tol = 1e-12
+
+    def sample_directions(rng, shape, count=20):
+        return [rng.normal(size=shape) for _ in range(count)]
+
+    cases.append(
+        Case(
+            "projection_non_negative",
+            prox.projection_non_negative,
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.all(z >= 0),
+                lambda r: np.where(r > 0, 10.0, 0.0),
+                lambda rng, shape: [np.abs(d) for d in sample_directions(rng, shape)],
+            ),
+            lambda x: np.minimum(x, 0),
+        )
+    )
+
+    lower = -0.5
+    cases.append(
+        Case(
+            "projection_box",
+            lambda t: prox.projection_box(
+                t, lower, jax.tree.map(lambda v: weights(np.shape(v)[-1:]), t)
+            ),
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.all((z >= lower - tol) & (z <= weights(x.shape) + tol)),
+                lambda r: np.where(r > 0, weights(x.shape), lower),
+                lambda rng, shape: [
+                    rng.uniform(lower, weights(shape)) for _ in range(20)
+                ],
+            ),
+            lambda x: x - np.clip(x, lower, weights(x.shape)),
+        )
+    )
+
+    radius = 1.5
+
+    def l1_support(r):
+        z = np.zeros_like(r)
+        i = np.unravel_index(np.argmax(np.abs(r)), r.shape)
+        z[i] = radius * np.sign(r[i])
+        return z
+
+    cases.append(
+        Case(
+            "projection_l1_ball",
+            lambda t: prox.projection_l1_ball(t, radius),
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.abs(z).sum() <= radius * (1 + 1e-12),
+                l1_support,
+                lambda rng, shape: [
+                    d / np.abs(d).sum() * radius * rng.uniform()
+                    for d in sample_directions(rng, shape)
+                ],
+            ),
+            lambda x: x - np_projection_l1_ball(x, radius),
+        )
+    )
+    cases.append(
+        Case(
+            "projection_l2_ball",
+            lambda t: prox.projection_l2_ball(t, radius),
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.linalg.norm(z) <= radius * (1 + 1e-12),
+                lambda r: radius * r / np.linalg.norm(r) if np.any(r) else r,
+                lambda rng, shape: [
+                    d / np.linalg.norm(d) * radius * rng.uniform()
+                    for d in sample_directions(rng, shape)
+                ],
+            ),
+            # prox of the support function radius·‖·‖₂: block soft threshold
+            lambda x: x * max(0.0, 1 - radius / np.linalg.norm(x)),
+        )
+    )
+    small_radius = 0.5
+    cases.append(
+        Case(
+            "projection_linf_ball",
+            lambda t: prox.projection_linf_ball(t, small_radius),
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.all(np.abs(z) <= small_radius * (1 + 1e-12)),
+                lambda r: small_radius * np.sign(r),
+                lambda rng, shape: [
+                    rng.uniform(-small_radius, small_radius, size=shape) for _ in range(20)
+                ],
+            ),
+            # prox of the support function radius·‖·‖₁: soft threshold
+            lambda x: soft(x, small_radius),
+        )
+    )
+    total = 2.0
+
+    def simplex_support(r):
+        z = np.zeros_like(r)
+        z[np.unravel_index(np.argmax(r), r.shape)] = total
+        return z
+
+    cases.append(
+        Case(
+            "projection_simplex",
+            lambda t: prox.projection_simplex(t, total),
+            lambda x, p: assert_projection_optimal(
+                x,
+                p,
+                lambda z: np.all(z >= 0) and abs(z.sum() - total) <= 1e-12 * total * z.size,
+                simplex_support,
+                lambda rng, shape: [
+                    rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape) * total
+                    for _ in range(20)
+                ],
+            ),
+            lambda x: x - np_projection_simplex(x, total),
+        )
+    )
+    return cases
+
+
+CASES = {case.name: case for case in _separable_cases() + _projection_cases()}
+ALL = sorted(CASES)
+CONVEX = sorted(name for name, case in CASES.items() if case.convex)
+
+
+# --------------------------------------------------------------------------------------
+# shared compiled functions and inputs
+
+
+@functools.cache
+def jitted(name):
+    return jax.jit(CASES[name].call)
+
+
+@functools.cache
+def vmapped(name):
+    return jax.jit(jax.vmap(CASES[name].call))
+
+
+@functools.cache
+def gradient(name):
+    def loss(x):
+        out = CASES[name].call(x)
+        return jnp.sum(out * jnp.cos(jnp.arange(out.size).reshape(out.shape)))
+
+    return jax.jit(jax.value_and_grad(loss))
+
+
+def make_input(shape, kind, seed=0):
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    if kind == "random":
+        x = 2.0 * rng.normal(size=size)
+    elif kind == "small":
+        x = 0.2 * rng.normal(size=size)
+    elif kind == "grid":  # every regime of the separable thresholds, in order
+        x = np.linspace(-4.0, 4.0, size) + 0.0137
+    else:
+        raise AssertionError(kind)
+    return x.reshape(shape)
+
+
+INPUTS = ["random", "small", "grid"]
+
+
+# --------------------------------------------------------------------------------------
+# tests
+
+
+@pytest.mark.parametrize("kind", INPUTS)
+@pytest.mark.parametrize("name", ALL)
+def test_optimality_condition(name, kind):
+    case = CASES[name]
+    x = make_input(case.shape, kind)
+    p = np.asarray(jitted(name)(x))
+    assert p.dtype == np.float64 and p.shape == x.shape
+    case.optimality(x, p)
+
+
+@pytest.mark.parametrize("kind", INPUTS)
+@pytest.mark.parametrize("name", CONVEX)
+def test_moreau_decomposition(name, kind):
+    """x = prox_{s g}(x) + prox_{(s g)*}(x), the latter computed independently in numpy."""
+    case = CASES[name]
+    x = make_input(case.shape, kind, seed=1)
+    p = np.asarray(jitted(name)(x))
+    np.testing.assert_allclose(x - p, case.conjugate_prox(x), atol=TOL64)
+
+
+@pytest.mark.parametrize("name", CONVEX)
+def test_nonexpansive(name):
+    shape = CASES[name].shape
+    fn = jitted(name)
+    elements = st.floats(-5, 5, allow_nan=False, width=64)
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(
+        hnp.arrays(np.float64, shape, elements=elements),
+        hnp.arrays(np.float64, shape, elements=elements),
+    )
+    def check(x, y):
+        distance = np.linalg.norm(np.asarray(fn(x)) - np.asarray(fn(y)))
+        assert distance <= np.linalg.norm(x - y) * (1 + 1e-12) + 1e-12
+
+    check()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_tree_equals_tree_map(name):
+    case = CASES[name]
+    shape = case.shape
+    tree = {
+        "a": make_input(shape, "random", seed=2),
+        "b": (
+            make_input(shape[:-1] + (shape[-1] + 2,), "random", seed=3),
+            jnp.asarray(make_input((2,) + shape, "grid"), jnp.float32),
+        ),
+    }
+    out = case.call(tree)
+    expected = jax.tree.map(case.call, tree)
+    assert jax.tree.structure(out) == jax.tree.structure(tree)
+    for got, want, leaf in zip(jax.tree.leaves(out), jax.tree.leaves(expected),
+                               jax.tree.leaves(tree), strict=True):
+        assert got.dtype == jnp.asarray(leaf).dtype and got.shape == np.shape(leaf)
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_plain_jit_vmap_agree(name):
+    case = CASES[name]
+    batch = np.stack([make_input(case.shape, "random", seed=seed) for seed in range(3)])
+    plain = np.stack([np.asarray(case.call(x)) for x in batch])
+    compiled = np.stack([np.asarray(jitted(name)(x)) for x in batch])
+    mapped = np.asarray(vmapped(name)(batch))
+    np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mapped, plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float32_keeps_dtype_and_matches_float64(name):
+    case = CASES[name]
+    x = make_input(case.shape, "random", seed=4).astype(np.float32)
+    out32 = jitted(name)(x)
+    assert out32.dtype == jnp.float32
+    out64 = jitted(name)(x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(out32), np.asarray(out64), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_gradient_matches_finite_differences(name):
+    case = CASES[name]
+    x = make_input(case.shape, "random", seed=5)
+    value, grad = gradient(name)(x)
+    assert np.all(np.isfinite(np.asarray(grad)))
+    direction = np.random.default_rng(6).normal(size=x.shape)
+    eps = 1e-6
+    plus, _ = gradient(name)(x + eps * direction)
+    minus, _ = gradient(name)(x - eps * direction)
+    np.testing.assert_allclose(
+        (plus - minus) / (2 * eps), np.vdot(np.asarray(grad), direction), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_l1_gradient_is_finite_at_zero_and_thresholds():
+    x = jnp.array([0.0, 0.8, -0.8, 2.0])
+    grad = jax.grad(lambda v: jnp.sum(prox.l1(v, 0.8) ** 2))(x)
+    assert np.all(np.isfinite(np.asarray(grad)))
+    np.testing.assert_allclose(np.asarray(grad), [0.0, 0.0, 0.0, 2 * 1.2])
+
+
+def test_per_coordinate_scaling_pytree_matches_leafwise_calls():
+    """prox_adam passes a pytree of per-coordinate step sizes as ``scaling``."""
+    tree = {"w": jnp.array([[1.0, -2.0], [0.3, 4.0]]), "b": jnp.array([-0.5, 0.7])}
+    scaling = {"w": jnp.array([[0.1, 1.0], [2.0, 0.5]]), "b": jnp.array([1.0, 0.0])}
+    strength = {"w": 0.5, "b": jnp.array([0.2, 0.9])}
+    for fn, extra in [(prox.l1, ()), (prox.squared_l2, ()), (prox.elastic_net, (0.3,))]:
+        out = fn(tree, strength, *extra, scaling)
+        for key in tree:
+            np.testing.assert_allclose(
+                np.asarray(out[key]), np.asarray(fn(tree[key], strength[key], *extra, scaling[key]))
+            )
+    # the explicit formula for l1
+    np.testing.assert_allclose(
+        np.asarray(prox.l1(tree, strength, scaling)["w"]), [[0.95, -1.5], [0.0, 3.75]]
+    )
+
+
+def test_integer_input_gives_float_output():
+    out = prox.l1(jnp.array([3, -1]), 1.0)
+    assert jnp.issubdtype(out.dtype, jnp.floating)
+    np.testing.assert_array_equal(np.asarray(out), [2.0, 0.0])
+
+
+def test_zero_radius_projects_to_zero_without_nan():
+    x = jnp.array([0.0, 0.0])
+    for fn in (prox.projection_l1_ball, prox.projection_l2_ball, prox.projection_linf_ball):
+        out = fn(x, 0.0)
+        np.testing.assert_array_equal(np.asarray(out), [0.0, 0.0])
+        grad = jax.grad(lambda v, fn=fn: jnp.sum(fn(v, 0.0)))(jnp.array([1.0, 2.0]))
+        assert np.all(np.isfinite(np.asarray(grad)))
+
+
+# --------------------------------------------------------------------------------------
+# bad input
+
+X = jnp.array([1.0, -2.0, 3.0])
+TREE = {"a": jnp.array([1.0, -2.0]), "b": jnp.array([3.0])}
+
+BAD_INPUTS = [
+    (lambda: prox.l1(X, -1.0), "strength"),
+    (lambda: prox.l1(X, jnp.array([1.0, -1.0, 1.0])), "strength"),
+    (lambda: prox.l1(X, 1.0, -0.5), "scaling"),
+    (lambda: prox.l1(X, jnp.ones(2)), "strength"),
+    (lambda: prox.l1(TREE, {"a": 1.0}), "strength"),
+    (lambda: prox.l1(TREE, 1.0, {"a": 1.0, "c": 1.0}), "scaling"),
+    (lambda: prox.squared_l2(X, -1.0), "strength"),
+    (lambda: prox.squared_l2(X, 1.0, jnp.ones(4)), "scaling"),
+    (lambda: prox.elastic_net(X, 1.0, 1.5), "l1_ratio"),
+    (lambda: prox.elastic_net(X, 1.0, -0.1), "l1_ratio"),
+    (lambda: prox.elastic_net(X, -1.0, 0.5), "strength"),
+    (lambda: prox.elastic_net(X, 1.0, 0.5, -1.0), "scaling"),
+    (lambda: prox.elastic_net(TREE, 1.0, {"a": 0.5, "b": (0.5,)}), "l1_ratio"),
+    (lambda: prox.mcp(X, 1.0, 1.0, 1.0), "gamma"),
+    (lambda: prox.mcp(X, 1.0, 0.5), "gamma"),
+    (lambda: prox.mcp(X, -1.0, 3.0), "strength"),
+    (lambda: prox.mcp(X, 1.0, 3.0, {"a": 1.0}), "scaling"),
+    (lambda: prox.scad(X, 1.0, 2.0), "gamma"),
+    (lambda: prox.scad(X, 1.0, 3.0, 2.5), "gamma"),
+    (lambda: prox.scad(X, 1.0, 3.7, -1.0), "scaling"),
+    (lambda: prox.projection_box(X, 1.0, 0.0), "lower"),
+    (lambda: prox.projection_box(X, jnp.zeros(2), 1.0), "lower"),
+    (lambda: prox.projection_box(TREE, 0.0, {"a": 1.0}), "upper"),
+    (lambda: prox.projection_l1_ball(X, -1.0), "radius"),
+    (lambda: prox.projection_l2_ball(X, -1.0), "radius"),
+    (lambda: prox.projection_linf_ball(X, -1.0), "radius"),
+    (lambda: prox.projection_l2_ball(X, jnp.ones(3)), "radius"),
+    (lambda: prox.projection_l1_ball(TREE, {"a": 1.0}), "radius"),
+    (lambda: prox.projection_simplex(X, 0.0), "total"),
+    (lambda: prox.projection_simplex(X, -1.0), "total"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(BAD_INPUTS)))
+def test_bad_input_raises_value_error_naming_the_argument(index):
+    call, name = BAD_INPUTS[index]
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_traced_strengths_are_not_checked_under_jit():
+    out = jax.jit(lambda lam: prox.l1(X, lam))(jnp.asarray(0.5))
+    np.testing.assert_allclose(np.asarray(out), [0.5, -1.5, 2.5])
