@@ -411,7 +411,160 @@ def _projection_cases():
     return cases
 
 
-CASES = {case.name: case for case in _separable_cases() + _projection_cases()}
+def assert_norm_prox_optimal(r, p, t, dual_norm, norm, scale=1.0):
+    """r ∈ t·∂‖p‖  ⟺  ‖r‖_dual <= t and <r, p> = t‖p‖ (Fenchel equality)."""
+    assert dual_norm(r) <= t * (1 + 1e-12) + 1e-12
+    np.testing.assert_allclose(np.vdot(r, p), t * norm(p), atol=TOL64 * scale)
+
+
+GROUP_STRENGTH = np.array([0.5, 1.0, 4.0])
+
+
+def group_ids(shape):
+    return np.broadcast_to(np.arange(shape[-1]) % 3, shape)
+
+
+def assert_group_lasso_optimal(x, p, thresholds):
+    ids = group_ids(x.shape)
+    for g, t in enumerate(thresholds):
+        member = ids == g
+        assert_norm_prox_optimal(x[member] - p[member], p[member], t, np.linalg.norm,
+                                 np.linalg.norm)
+
+
+def group_lasso_conj(x, thresholds):
+    ids = group_ids(x.shape)
+    out = np.empty_like(x)
+    for g, t in enumerate(thresholds):
+        out[ids == g] = np_projection_l2_ball(x[ids == g], t)
+    return out
+
+
+def assert_sparse_group_optimal(x, p, a, b):
+    """x - p ∈ a·∂‖p‖₁ + b·Σ_g ∂‖p_g‖₂, group by group."""
+    ids = group_ids(x.shape)
+    for g in range(3):
+        xg, pg = x[ids == g], p[ids == g]
+        r = xg - pg
+        if np.any(pg):
+            support = pg != 0
+            norm = np.linalg.norm(pg)
+            np.testing.assert_allclose(
+                r[support], a * np.sign(pg[support]) + b * pg[support] / norm, atol=TOL64
+            )
+            assert np.all(np.abs(r[~support]) <= a + TOL64)
+        else:  # some u ∈ [-a, a]^n with ‖r - u‖₂ <= b
+            assert np.linalg.norm(soft(r, a)) <= b + TOL64
+
+
+def sparse_group_conj(x, a, b):
+    """Projection onto {u + v : ‖u‖∞ <= a, ‖v_g‖₂ <= b}, group by group."""
+    ids = group_ids(x.shape)
+    out = np.empty_like(x)
+    for g in range(3):
+        xg = x[ids == g]
+        out[ids == g] = np.clip(xg, -a, a) + np_projection_l2_ball(soft(xg, a), b)
+    return out
+
+
+def spectral_norm(m):
+    return np.linalg.norm(m, 2)
+
+
+def nuclear(m):
+    return np.linalg.svd(m, compute_uv=False).sum()
+
+
+def spectral_ball_projection(m, t):
+    u, sv, vh = np.linalg.svd(m, full_matrices=False)
+    return (u * np.minimum(sv, t)) @ vh
+
+
+def difference_matrix(n):
+    return np.diff(np.eye(n), axis=0)  # (D y)_i = y_{i+1} - y_i
+
+
+def assert_tv_optimal(x, p, t):
+    """Dual certificate: x - p = Dᵀz, |z| <= t, z_i = t·sign(p_{i+1} - p_i) at jumps."""
+    r = x - p
+    z = -np.cumsum(r)  # z_j = -Σ_{i<=j} r_i, from (Dᵀz)_j = z_{j-1} - z_j
+    np.testing.assert_allclose(z[-1], 0.0, atol=TOL64)
+    z = z[:-1]
+    assert np.all(np.abs(z) <= t + TOL64)
+    jumps = np.diff(p)
+    moving = jumps != 0
+    np.testing.assert_allclose(z[moving], t * np.sign(jumps[moving]), atol=TOL64)
+    # the output is exactly piecewise constant (no rounding noise inside a piece)
+    assert np.all((np.abs(jumps) > 1e-9) | (jumps == 0))
+
+
+def tv_conj(x, t):
+    """Projection of x onto {Dᵀz : |z| <= t}, by bounded least squares (BVLS, exact)."""
+    from scipy.optimize import lsq_linear
+
+    d_transpose = difference_matrix(x.size).T
+    z = lsq_linear(d_transpose, x, bounds=(-t, t), method="bvls", tol=1e-15).x
+    return d_transpose @ z
+
+
+def _coupled_cases():
+    lam, rho = 0.8, 0.4
+    t = S * lam
+    per_leaf_groups = lambda tree: jax.tree.map(lambda v: np.arange(np.shape(v)[-1]) % 3, tree)
+    return [
+        Case(
+            "l2_norm",
+            lambda tree: prox.l2_norm(tree, lam, S),
+            lambda x, p: assert_norm_prox_optimal(x - p, p, t, np.linalg.norm, np.linalg.norm),
+            lambda x: np_projection_l2_ball(x, t),
+        ),
+        Case(
+            "group_lasso",
+            lambda tree: prox.group_lasso(
+                tree,
+                jax.tree.map(lambda v: GROUP_STRENGTH, tree),
+                S,
+                groups=per_leaf_groups(tree),
+            ),
+            lambda x, p: assert_group_lasso_optimal(x, p, S * GROUP_STRENGTH),
+            lambda x: group_lasso_conj(x, S * GROUP_STRENGTH),
+        ),
+        Case(
+            "sparse_group_lasso",
+            lambda tree: prox.sparse_group_lasso(
+                tree, lam, rho, S, groups=per_leaf_groups(tree), num_groups=3
+            ),
+            lambda x, p: assert_sparse_group_optimal(x, p, t * rho, t * (1 - rho)),
+            lambda x: sparse_group_conj(x, t * rho, t * (1 - rho)),
+        ),
+        Case(
+            "linf_norm",
+            lambda tree: prox.linf_norm(tree, 1.5, S),
+            lambda x, p: assert_norm_prox_optimal(
+                x - p, p, 1.5 * S, lambda r: np.abs(r).sum(), lambda v: np.abs(v).max()
+            ),
+            lambda x: np_projection_l1_ball(x, 1.5 * S),
+        ),
+        Case(
+            "nuclear_norm",
+            lambda tree: prox.nuclear_norm(tree, 2.0, S),
+            lambda x, p: assert_norm_prox_optimal(x - p, p, 2.0 * S, spectral_norm, nuclear),
+            lambda x: spectral_ball_projection(x, 2.0 * S),
+            shape=(3, 4),
+        ),
+        Case(
+            "total_variation_1d",
+            lambda tree: prox.total_variation_1d(tree, lam, S),
+            lambda x, p: assert_tv_optimal(x, p, t),
+            lambda x: tv_conj(x, t),
+        ),
+    ]
+
+
+CASES = {
+    case.name: case
+    for case in _separable_cases() + _coupled_cases() + _projection_cases()
+}
 ALL = sorted(CASES)
 CONVEX = sorted(name for name, case in CASES.items() if case.convex)
 

@@ -13,6 +13,7 @@ separately (ravel the tree first for one constraint on all parameters).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -112,16 +113,20 @@ def l1_ball_leaf(x: jax.Array, radius: jax.Array) -> jax.Array:
     return jnp.where(jnp.sum(jnp.abs(x)) <= radius, x, sphere.astype(x.dtype))
 
 
-def _ball(tree: Any, radius: Any, optax_projection) -> Any:
+@functools.partial(jax.jit, static_argnames="projection")
+def _ball_leaf(x: jax.Array, radius: jax.Array, projection) -> jax.Array:
+    positive = radius > 0
+    y = projection(x, jnp.where(positive, radius, 1))
+    return jnp.where(positive, y, 0).astype(x.dtype)
+
+
+def _ball(tree: Any, radius: Any, projection) -> Any:
     check_nonnegative(radius, "radius")
     radii = _scalar_per_leaf(radius, tree, "radius")
 
     def leaf_projection(x, r):
         x = as_float(x)
-        r = jnp.asarray(r, x.dtype)
-        positive = r > 0
-        y = optax_projection(x, jnp.where(positive, r, 1))
-        return jnp.where(positive, y, 0).astype(x.dtype)
+        return _ball_leaf(x, jnp.asarray(r, x.dtype), projection)
 
     return map_leaves(leaf_projection, tree, radii)
 
