@@ -796,3 +796,174 @@ def test_bad_input_raises_value_error_naming_the_argument(index):
 def test_traced_strengths_are_not_checked_under_jit():
     out = jax.jit(lambda lam: prox.l1(X, lam))(jnp.asarray(0.5))
     np.testing.assert_allclose(np.asarray(out), [0.5, -1.5, 2.5])
+
+
+# --------------------------------------------------------------------------------------
+# options and special cases of the coupled operators
+
+
+def test_group_lasso_without_groups_is_l2_norm_per_leaf():
+    tree = {"a": jnp.array([3.0, 4.0]), "b": jnp.array([[0.3, 0.4], [0.0, 0.1]])}
+    out = prox.group_lasso(tree, {"a": 1.0, "b": 0.2}, 2.0)
+    expected = prox.l2_norm(tree, {"a": 1.0, "b": 0.2}, 2.0)
+    for key in tree:
+        np.testing.assert_array_equal(np.asarray(out[key]), np.asarray(expected[key]))
+    np.testing.assert_allclose(np.asarray(out["a"]), [1.8, 2.4])
+
+
+def test_group_count_inferred_from_ids_strengths_or_given():
+    x = jnp.asarray(make_input((9,), "random"))
+    ids = jnp.asarray(group_ids((9,)))
+    from_ids = prox.group_lasso(x, 0.8, groups=ids)
+    given_count = prox.group_lasso(x, 0.8, groups=ids, num_groups=3)
+    from_strength = prox.group_lasso(x, jnp.full(3, 0.8), groups=ids)
+    with_empty_groups = prox.group_lasso(x, 0.8, groups=ids, num_groups=5)
+    for other in (given_count, from_strength, with_empty_groups):
+        np.testing.assert_array_equal(np.asarray(other), np.asarray(from_ids))
+
+
+def test_traced_groups_need_num_groups():
+    x = jnp.asarray(make_input((9,), "random"))
+    ids = jnp.asarray(group_ids((9,)))
+    traced = jax.jit(lambda v, g: prox.group_lasso(v, 0.8, groups=g, num_groups=3))(x, ids)
+    np.testing.assert_allclose(
+        np.asarray(traced), np.asarray(prox.group_lasso(x, 0.8, groups=ids)), rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="num_groups"):
+        jax.jit(lambda v, g: prox.group_lasso(v, 0.8, groups=g))(x, ids)
+
+
+def test_groups_broadcast_to_columns_of_a_matrix():
+    w = jnp.asarray(make_input((4, 3), "random"))
+    out = prox.group_lasso(w, 1.5, groups=jnp.arange(3))
+    for column in range(3):
+        expected = prox.l2_norm(w[:, column], 1.5)
+        np.testing.assert_allclose(np.asarray(out[:, column]), np.asarray(expected), rtol=1e-12)
+
+
+def test_mixing_limits_reduce_to_the_pure_penalties():
+    x = jnp.asarray(make_input((9,), "random"))
+    ids = jnp.asarray(group_ids((9,)))
+    pairs = [
+        (prox.elastic_net(x, 0.8, 1.0, S), prox.l1(x, 0.8, S)),
+        (prox.elastic_net(x, 0.8, 0.0, S), prox.squared_l2(x, 0.8, S)),
+        (prox.sparse_group_lasso(x, 0.8, 1.0, S, groups=ids), prox.l1(x, 0.8, S)),
+        (prox.sparse_group_lasso(x, 0.8, 0.0, S, groups=ids),
+         prox.group_lasso(x, 0.8, S, groups=ids)),
+        (prox.sparse_group_lasso(x, 0.8, 0.0, S), prox.l2_norm(x, 0.8, S)),
+    ]
+    for got, want in pairs:
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "fn, shape",
+    [(prox.nuclear_norm, (2, 3, 4)), (prox.total_variation_1d, (2, 9))],
+    ids=["nuclear_norm", "total_variation_1d"],
+)
+def test_strength_per_batch_element(fn, shape):
+    x = jnp.asarray(make_input(shape, "random"))
+    strength = jnp.array([0.3, 1.7])
+    out = fn(x, strength, S)
+    for i in range(2):
+        np.testing.assert_allclose(
+            np.asarray(out[i]), np.asarray(fn(x[i], strength[i], S)), rtol=1e-12, atol=1e-14
+        )
+
+
+def test_total_variation_matches_bounded_least_squares_on_long_signals():
+    rng = np.random.default_rng(7)
+    steps = np.repeat(rng.normal(size=8) * 3, 8)
+    signals = np.stack([steps + 0.3 * rng.normal(size=64), np.cumsum(rng.normal(size=64))])
+    for t in (0.05, 0.8, 5.0):
+        out = np.asarray(prox.total_variation_1d(signals, t))
+        for signal, row in zip(signals, out, strict=True):
+            np.testing.assert_allclose(signal - row, tv_conj(signal, t), atol=1e-10)
+            assert_tv_optimal(signal, row, t)
+
+
+def test_total_variation_limits():
+    x = jnp.asarray(make_input((9,), "random"))
+    np.testing.assert_array_equal(np.asarray(prox.total_variation_1d(x, 0.0)), np.asarray(x))
+    flat = np.asarray(prox.total_variation_1d(x, 1e3))
+    np.testing.assert_allclose(flat, np.full(9, np.mean(np.asarray(x))), rtol=1e-12)
+    single = prox.total_variation_1d(jnp.array([[2.0], [3.0]]), 1.0)
+    np.testing.assert_array_equal(np.asarray(single), [[2.0], [3.0]])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, lam: prox.l1(x, lam, S),
+        lambda x, lam: prox.group_lasso(x, lam, S, groups=group_ids(x.shape)),
+        lambda x, lam: prox.linf_norm(x, lam, S),
+        lambda x, lam: prox.total_variation_1d(x, lam, S),
+        lambda x, lam: prox.nuclear_norm(x.reshape(3, 3), lam, S).ravel(),
+    ],
+    ids=["l1", "group_lasso", "linf_norm", "total_variation_1d", "nuclear_norm"],
+)
+def test_gradient_with_respect_to_strength(fn):
+    x = jnp.asarray(make_input((9,), "random", seed=8))
+    weight = jnp.cos(jnp.arange(9.0))
+    loss = jax.jit(jax.value_and_grad(lambda lam: jnp.vdot(fn(x, lam), weight)))
+    _, grad = loss(0.6)
+    eps = 1e-6
+    finite_difference = (loss(0.6 + eps)[0] - loss(0.6 - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(float(grad), float(finite_difference), rtol=1e-6, atol=1e-7)
+
+
+def test_nonconvex_gamma_checked_per_coordinate_and_not_when_traced():
+    x = jnp.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="gamma"):
+        prox.mcp(x, 1.0, jnp.array([3.0, 0.5]))
+    with pytest.raises(ValueError, match="gamma"):
+        prox.scad(x, 1.0, 3.0, jnp.array([1.0, 2.5]))
+    out = jax.jit(lambda g: prox.mcp(x, 1.0, g))(jnp.asarray(3.0))
+    np.testing.assert_allclose(np.asarray(out), [0.0, 1.5])
+
+
+COUPLED_BAD_INPUTS = [
+    (lambda: prox.l2_norm(X, -1.0), "strength"),
+    (lambda: prox.l2_norm(X, jnp.ones(3)), "strength"),
+    (lambda: prox.l2_norm(X, 1.0, -1.0), "scaling"),
+    (lambda: prox.l2_norm(TREE, {"a": 1.0}), "strength"),
+    (lambda: prox.group_lasso(X, -1.0, groups=jnp.array([0, 0, 1])), "strength"),
+    (lambda: prox.group_lasso(X, 1.0, jnp.ones(3), groups=jnp.array([0, 0, 1])), "scaling"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0, 0, 2]), num_groups=2), "groups"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0, -1, 1])), "groups"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0.0, 0.0, 1.0])), "groups"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0, 1])), "groups"),
+    (lambda: prox.group_lasso(X, 1.0, groups={"a": jnp.array([0, 0, 1])}), "groups"),
+    (lambda: prox.group_lasso(TREE, 1.0, groups={"a": jnp.array([0, 1])}), "groups"),
+    (lambda: prox.group_lasso(X, jnp.ones(2), groups=jnp.array([0, 0, 2])), "groups"),
+    (lambda: prox.group_lasso(X, jnp.ones(2), groups=jnp.array([0, 0, 1]), num_groups=3),
+     "strength"),
+    (lambda: prox.group_lasso(X, jnp.ones((2, 2)), groups=jnp.array([0, 0, 1])), "strength"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0, 0, 1]), num_groups=0), "num_groups"),
+    (lambda: prox.group_lasso(X, 1.0, groups=jnp.array([0, 0, 1]), num_groups=2.5),
+     "num_groups"),
+    (lambda: prox.sparse_group_lasso(X, 1.0, 1.5), "l1_ratio"),
+    (lambda: prox.sparse_group_lasso(X, 1.0, 0.5, -1.0), "scaling"),
+    (lambda: prox.sparse_group_lasso(X, -1.0, 0.5, groups=jnp.array([0, 0, 1])), "strength"),
+    (lambda: prox.sparse_group_lasso(
+        X, jnp.ones(2), jnp.ones(3) / 2, groups=jnp.array([0, 0, 1])), "l1_ratio"),
+    (lambda: prox.linf_norm(X, -1.0), "strength"),
+    (lambda: prox.linf_norm(X, 1.0, jnp.ones(3)), "scaling"),
+    (lambda: prox.nuclear_norm(X, 1.0), "tree"),
+    (lambda: prox.nuclear_norm({"w": jnp.ones((2, 2)), "b": jnp.ones(2)}, 1.0), "tree"),
+    (lambda: prox.nuclear_norm(jnp.ones((2, 2)), -1.0), "strength"),
+    (lambda: prox.nuclear_norm(jnp.ones((3, 2, 2)), jnp.ones(2)), "strength"),
+    (lambda: prox.nuclear_norm(jnp.ones((2, 2)), 1.0, -2.0), "scaling"),
+    (lambda: prox.total_variation_1d(jnp.asarray(1.0), 1.0), "tree"),
+    (lambda: prox.total_variation_1d(X, -1.0), "strength"),
+    (lambda: prox.total_variation_1d(X, 1.0, -1.0), "scaling"),
+    (lambda: prox.total_variation_1d(X, jnp.ones(3)), "strength"),
+    (lambda: prox.total_variation_1d(TREE, {"a": 1.0, "c": 1.0}), "strength"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(COUPLED_BAD_INPUTS)))
+def test_coupled_bad_input_raises_value_error_naming_the_argument(index):
+    call, name = COUPLED_BAD_INPUTS[index]
+    with pytest.raises(ValueError, match=name):
+        call()
