@@ -1,0 +1,61 @@
+"""Helpers shared by the transforms: schedules, masks, the prox update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from optax._src import base as _optax_base
+
+from jreg._checks import check_nonnegative
+
+NO_PARAMS_MSG = _optax_base.NO_PARAMS_MSG
+
+
+def require_params(params: Any) -> None:
+    """Raise optax's ``ValueError`` when a transform that needs ``params`` gets None."""
+    if params is None:
+        raise ValueError(NO_PARAMS_MSG)
+
+
+def check_penalty(penalty: Any) -> None:
+    """Raise ``TypeError`` naming ``penalty`` unless it has ``value`` and ``prox``."""
+    if not (callable(getattr(penalty, "value", None)) and callable(getattr(penalty, "prox", None))):
+        raise TypeError(
+            "penalty must be a penalty object with .value(tree) and .prox(tree, scaling) "
+            f"(for example jreg.penalties.L1(0.01)), got {penalty!r}."
+        )
+
+
+def check_hyperparameter(value: Any, name: str) -> None:
+    """A scalar hyperparameter or schedule: concrete scalars must be non-negative."""
+    if callable(value):
+        return
+    if jnp.ndim(value) != 0:
+        raise ValueError(
+            f"{name} must be a scalar or an optax schedule, got shape {jnp.shape(value)}."
+        )
+    check_nonnegative(value, name)
+
+
+def resolve(value: Any, count: jax.Array) -> Any:
+    """The value of a scalar-or-schedule hyperparameter at step ``count``."""
+    return value(count) if callable(value) else value
+
+
+def prox_update(penalty: Any, updates: Any, params: Any, scaling: Any) -> Any:
+    """``prox_{scaling·g}(params + updates) - params``, in the dtypes of ``updates``."""
+    target = jax.tree.map(lambda p, u: p + u, params, updates)
+    new_params = penalty.prox(target, scaling)
+    return jax.tree.map(
+        lambda n, p, u: (n - p).astype(jnp.result_type(u)), new_params, params, updates
+    )
+
+
+def masked(inner: optax.GradientTransformationExtraArgs, mask: Any, **kwargs: Any):
+    """``inner`` restricted by an optax ``mask`` (prefix pytree or callable), or as is."""
+    if mask is None:
+        return inner
+    return optax.masked(inner, mask, **kwargs)
