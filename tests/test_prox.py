@@ -882,6 +882,24 @@ def test_total_variation_matches_bounded_least_squares_on_long_signals():
             assert_tv_optimal(signal, row, t)
 
 
+@pytest.mark.parametrize("n", [2, 7])
+def test_total_variation_matches_bounded_least_squares_on_many_short_signals(n):
+    """Noise, random walks and noisy steps, with a different strength per signal."""
+    rng = np.random.default_rng(n)
+    count = 48
+    kinds = [
+        lambda: rng.normal(size=n),
+        lambda: np.cumsum(rng.normal(size=n)),
+        lambda: np.repeat(rng.normal(size=n), 2)[:n] + 0.01 * rng.normal(size=n),
+    ]
+    signals = np.stack([kinds[i % 3]() for i in range(count)])
+    strengths = np.exp(rng.uniform(np.log(1e-3), np.log(5.0), size=count))
+    out = np.asarray(prox.total_variation_1d(signals, strengths))
+    for signal, t, row in zip(signals, strengths, out, strict=True):
+        np.testing.assert_allclose(signal - row, tv_conj(signal, t), atol=1e-10)
+        assert_tv_optimal(signal, row, t)
+
+
 def test_total_variation_limits():
     x = jnp.asarray(make_input((9,), "random"))
     np.testing.assert_array_equal(np.asarray(prox.total_variation_1d(x, 0.0)), np.asarray(x))

@@ -19,6 +19,12 @@ def as_float(leaf: Any) -> jax.Array:
     return leaf
 
 
+def like(value: Any, x: jax.Array) -> jax.Array:
+    """``value`` cast to the dtype of ``x`` and broadcast to its shape (explicitly, so
+    that ``jax_numpy_rank_promotion='raise'`` is respected)."""
+    return jnp.broadcast_to(jnp.asarray(value, x.dtype), x.shape)
+
+
 def check_broadcasts(value: Any, shape: tuple[int, ...], name: str, what: str) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` broadcasts to ``shape``.
 
@@ -47,9 +53,3 @@ def map_leaves(fn, tree: Any, *per_leaf_args: list[Any]) -> Any:
     leaves, tree_def = jax.tree.flatten(tree)
     out = [fn(leaf, *args) for leaf, *args in zip(leaves, *per_leaf_args, strict=True)]
     return jax.tree.unflatten(tree_def, out)
-
-
-def safe_divide(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
-    """``numerator / denominator`` where ``denominator > 0`` and 0 elsewhere, grad-safe."""
-    positive = denominator > 0
-    return jnp.where(positive, numerator / jnp.where(positive, denominator, 1), 0)

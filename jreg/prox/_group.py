@@ -56,6 +56,18 @@ def _group_shrink(x: jax.Array, ids: jax.Array, threshold: jax.Array, num_groups
     return x * factor[ids]
 
 
+@jax.jit
+def _sparse_block_shrink(x, l1_threshold, group_threshold):
+    u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - l1_threshold, 0)
+    return _block_shrink(u, group_threshold)
+
+
+@functools.partial(jax.jit, static_argnames="num_groups")
+def _sparse_group_shrink(x, ids, l1_threshold, group_threshold, num_groups):
+    u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - l1_threshold[ids], 0)
+    return _group_shrink(u, ids, group_threshold, num_groups)
+
+
 def l2_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     r"""Proximal operator of the (unsquared) L2 norm of each leaf: block soft threshold.
 
@@ -93,7 +105,7 @@ def l2_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
-        return _block_shrink(x, s * lam).astype(x.dtype)
+        return _block_shrink(x, jnp.asarray(s * lam, x.dtype)).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, scalings)
 
@@ -222,7 +234,7 @@ def group_lasso(
 
     def leaf_prox(x, lam, s, leaf_ids, count):
         x = as_float(x)
-        threshold = jnp.broadcast_to(s * jnp.asarray(lam), (count,))
+        threshold = jnp.broadcast_to(jnp.asarray(s * jnp.asarray(lam), x.dtype), (count,))
         return _group_shrink(x, leaf_ids, threshold, count).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, scalings, ids, counts)
@@ -286,8 +298,9 @@ def sparse_group_lasso(
 
         def whole_leaf(x, lam, rho, s):
             x = as_float(x)
-            u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - s * lam * rho, 0)
-            return _block_shrink(u, s * lam * (1 - rho)).astype(x.dtype)
+            l1_threshold = jnp.asarray(s * lam * rho, x.dtype)
+            group_threshold = jnp.asarray(s * lam * (1 - rho), x.dtype)
+            return _sparse_block_shrink(x, l1_threshold, group_threshold).astype(x.dtype)
 
         return map_leaves(whole_leaf, tree, strengths, ratios, scalings)
 
@@ -299,11 +312,12 @@ def sparse_group_lasso(
 
     def leaf_prox(x, lam, rho, s, leaf_ids, count):
         x = as_float(x)
-        lam = jnp.broadcast_to(jnp.asarray(lam), (count,))
-        rho = jnp.broadcast_to(jnp.asarray(rho), (count,))
-        l1_threshold = (s * lam * rho)[leaf_ids]
-        u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - l1_threshold, 0)
-        return _group_shrink(u, leaf_ids, s * lam * (1 - rho), count).astype(x.dtype)
+        lam = jnp.broadcast_to(jnp.asarray(lam, x.dtype), (count,))
+        rho = jnp.broadcast_to(jnp.asarray(rho, x.dtype), (count,))
+        s = jnp.asarray(s, x.dtype)
+        return _sparse_group_shrink(
+            x, leaf_ids, s * lam * rho, s * lam * (1 - rho), count
+        ).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, ratios, scalings, ids, counts)
 

@@ -16,7 +16,8 @@ from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
 def _singular_value_threshold(x: jax.Array, threshold: jax.Array) -> jax.Array:
     u, singular_values, vh = jnp.linalg.svd(x, full_matrices=False)
     shrunk = jnp.maximum(singular_values - threshold[..., None], 0)
-    return (u * shrunk[..., None, :]) @ vh
+    # full float32 precision on accelerators whose default matmul is TF32/bf16
+    return jnp.matmul(u * shrunk[..., None, :], vh, precision=jax.lax.Precision.HIGHEST)
 
 
 def nuclear_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:

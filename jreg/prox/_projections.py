@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 from jreg._checks import check_nonnegative, check_positive, is_concrete
-from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
+from jreg.prox._common import as_float, check_broadcasts, like, map_leaves, per_leaf
 
 
 def _scalar_per_leaf(value: Any, tree: Any, name: str) -> list[Any]:
@@ -97,7 +97,7 @@ def projection_box(tree: Any, lower: Any, upper: Any) -> Any:
 
     def leaf_projection(x, lo, up):
         x = as_float(x)
-        return optax.projections.projection_box(x, lo, up).astype(x.dtype)
+        return optax.projections.projection_box(x, like(lo, x), like(up, x)).astype(x.dtype)
 
     return map_leaves(leaf_projection, tree, lowers, uppers)
 
@@ -218,6 +218,11 @@ def projection_linf_ball(tree: Any, radius: Any = 1.0) -> Any:
     return _ball(tree, radius, optax.projections.projection_linf_ball)
 
 
+@jax.jit
+def _simplex_leaf(x: jax.Array, total: jax.Array) -> jax.Array:
+    return optax.projections.projection_simplex(x, total)
+
+
 def projection_simplex(tree: Any, total: Any = 1.0) -> Any:
     r"""Projection of each leaf onto the simplex of the given total.
 
@@ -250,8 +255,7 @@ def projection_simplex(tree: Any, total: Any = 1.0) -> Any:
 
     def leaf_projection(x, t):
         x = as_float(x)
-        y = optax.projections.projection_simplex(x, jnp.asarray(t, x.dtype))
-        return y.astype(x.dtype)
+        return _simplex_leaf(x, jnp.asarray(t, x.dtype)).astype(x.dtype)
 
     return map_leaves(leaf_projection, tree, totals)
 

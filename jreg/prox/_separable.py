@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jreg._checks import check_interval, check_nonnegative, is_concrete
-from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
+from jreg.prox._common import as_float, check_broadcasts, like, map_leaves, per_leaf
 
 
 def _soft_threshold(x: jax.Array, threshold: jax.Array, positive: bool) -> jax.Array:
@@ -85,6 +85,7 @@ def l1(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool = False) 
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
+        lam, s = like(lam, x), like(s, x)
         return _soft_threshold(x, s * lam, positive).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, scalings)
@@ -130,6 +131,7 @@ def squared_l2(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool =
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
+        lam, s = like(lam, x), like(s, x)
         y = jnp.maximum(x, 0) if positive else x
         return (y / (1 + s * lam)).astype(x.dtype)
 
@@ -188,6 +190,7 @@ def elastic_net(
 
     def leaf_prox(x, lam, rho, s):
         x = as_float(x)
+        lam, rho, s = like(lam, x), like(rho, x), like(s, x)
         y = _soft_threshold(x, s * lam * rho, positive)
         return (y / (1 + s * lam * (1 - rho))).astype(x.dtype)
 
@@ -294,6 +297,7 @@ def mcp(
 
     def leaf_prox(x, lam, g, s):
         x = as_float(x)
+        lam, g, s = like(lam, x), like(g, x), like(s, x)
         z = jnp.maximum(x, 0) if positive else x
         magnitude = jnp.abs(z)
         firm = jnp.maximum(magnitude - s * lam, 0) / (1 - s / g)
@@ -385,6 +389,7 @@ def scad(
 
     def leaf_prox(x, lam, g, s):
         x = as_float(x)
+        lam, g, s = like(lam, x), like(g, x), like(s, x)
         z = jnp.maximum(x, 0) if positive else x
         magnitude = jnp.abs(z)
         sign = jnp.sign(z)
