@@ -16,20 +16,15 @@ from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
 def _condat(y: jax.Array, lam: jax.Array) -> jax.Array:
     """Exact 1-D TV denoising of one signal ``y`` (length >= 1) with weight ``lam``.
 
-    Condat (2013), written as one ``lax.while_loop`` whose state is scalars plus the
-    start index and value of each finished segment; the output is filled forward from
-    the segment starts at the end. The algorithm finishes in finitely many steps (at
+    Condat (2013), written as one ``lax.while_loop`` whose state is scalars plus a
+    start flag and the value of each segment at its first index; the output is filled
+    forward from the segment starts at the end. The algorithm finishes in finitely many steps (at
     most quadratic in the length, linear in practice) with the exact solution.
     """
     n = y.shape[0]
     dtype = y.dtype
     two_lam = 2 * lam
     index = jnp.arange(n)
-
-    def record(starts, values, start, value, active):
-        starts = starts.at[start].set(jnp.where(active, True, starts[start]))
-        values = values.at[start].set(jnp.where(active, value, values[start]))
-        return starts, values
 
     def body(state):
         k, k0, kminus, kplus, vmin, vmax, umin, umax, starts, values, done = state
@@ -52,9 +47,12 @@ def _condat(y: jax.Array, lam: jax.Array) -> jax.Array:
         close_min = end_negative | negative_jump
         close_max = end_positive | positive_jump
         final_value = vmin + umin / (k - k0 + 1).astype(dtype)
-        starts, values = record(starts, values, k0, vmin, close_min)
-        starts, values = record(starts, values, k0, vmax, close_max)
-        starts, values = record(starts, values, k0, final_value, end_finish)
+        # The current segment starts at k0 and keeps its last value written there: the
+        # value is junk until the segment is closed, after which k0 moves on. Writing
+        # unconditionally (no read) lets XLA update the buffers in place.
+        value = jnp.where(close_min, vmin, jnp.where(close_max, vmax, final_value))
+        starts = starts.at[k0].set(True)
+        values = values.at[k0].set(value)
         restart = jnp.where(close_min, kminus + 1, kplus + 1)
         restart = jnp.minimum(restart, n - 1)
         y_restart = y[restart]
