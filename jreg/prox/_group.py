@@ -205,7 +205,9 @@ def group_lasso(
       num_groups: the number of groups of every leaf, a static Python int. When
         ``None`` it is the length of a per-group ``strength`` leaf, else ``max(id) + 1``
         read from concrete ids (so under ``jit`` either close over concrete ``groups``
-        or pass ``num_groups``). Groups without coordinates are allowed.
+        or pass ``num_groups``). Groups without coordinates are allowed. Concrete ids
+        are range-checked; traced ids cannot be, and out-of-range ones give undefined
+        results.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -354,6 +356,10 @@ def linf_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     Raises:
       ValueError: if a concrete ``strength`` or ``scaling`` is negative or does not
         match ``tree``.
+
+    References:
+      Duchi, J., Shalev-Shwartz, S., Singer, Y. and Chandra, T. (2008). Efficient
+      projections onto the l1-ball for learning in high dimensions. ICML.
 
     Examples:
       >>> import jax.numpy as jnp

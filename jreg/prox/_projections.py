@@ -151,6 +151,10 @@ def projection_l1_ball(tree: Any, radius: Any = 1.0) -> Any:
     Raises:
       ValueError: if a concrete ``radius`` is negative or does not match ``tree``.
 
+    References:
+      Duchi, J., Shalev-Shwartz, S., Singer, Y. and Chandra, T. (2008). Efficient
+      projections onto the l1-ball for learning in high dimensions. ICML.
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from jreg import prox
@@ -243,6 +247,10 @@ def projection_simplex(tree: Any, total: Any = 1.0) -> Any:
 
     Raises:
       ValueError: if a concrete ``total`` is not positive or does not match ``tree``.
+
+    References:
+      Duchi, J., Shalev-Shwartz, S., Singer, Y. and Chandra, T. (2008). Efficient
+      projections onto the l1-ball for learning in high dimensions. ICML.
 
     Examples:
       >>> import jax.numpy as jnp
