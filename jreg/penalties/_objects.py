@@ -104,12 +104,6 @@ def _static(default: Any) -> Any:
     return dataclasses.field(default=default, kw_only=True, metadata={"static": True})
 
 
-def _penalty(cls: type) -> type:
-    """Make ``cls`` a frozen dataclass registered as a pytree."""
-    cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
-    return jax.tree_util.register_dataclass(cls)
-
-
 class Penalty:
     r"""Base class of the penalty objects.
 
@@ -159,7 +153,8 @@ def _tolerance(x: jax.Array) -> jax.Array:
 # Keras and scikit-learn penalties (separable)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L1(Penalty):
     r"""Keras' L1 regularizer: :math:`g(w) = \ell_1 \sum_i |w_i|`.
 
@@ -200,7 +195,8 @@ class L1(Penalty):
         return _prox.l1(tree, _matching(self.l1, tree, "l1"), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L2(Penalty):
     r"""Keras' L2 regularizer: :math:`g(w) = \ell_2 \sum_i w_i^2` (no :math:`\tfrac12`).
 
@@ -239,7 +235,8 @@ class L2(Penalty):
         return _prox.squared_l2(tree, _times(2, _matching(self.l2, tree, "l2")), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L1L2(Penalty):
     r"""Keras' L1L2 regularizer: :math:`g(w) = \ell_1 \sum_i |w_i| + \ell_2 \sum_i w_i^2`.
 
@@ -288,7 +285,8 @@ class L1L2(Penalty):
         return _prox.squared_l2(_prox.l1(tree, l1, scaling), _times(2, l2), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class ElasticNet(Penalty):
     r"""scikit-learn's elastic-net penalty.
 
@@ -342,7 +340,8 @@ class ElasticNet(Penalty):
         return _prox.elastic_net(tree, alpha, ratio, scaling, positive=self.positive)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class MCP(Penalty):
     r"""Minimax concave penalty (Zhang, 2010), non-convex and separable.
 
@@ -391,7 +390,8 @@ class MCP(Penalty):
         return _prox.mcp(tree, strength, gamma, scaling, positive=self.positive)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class SCAD(Penalty):
     r"""Smoothly clipped absolute deviation (Fan & Li, 2001), non-convex and separable.
 
@@ -458,7 +458,8 @@ class _LeafNorm(Penalty):
         return _matching(self.strength, tree, "strength", **self._options)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L2Norm(_LeafNorm):
     r"""Euclidean norm of each leaf: :math:`g(w) = \lambda \sum_\ell \|w_\ell\|_2`.
 
@@ -488,7 +489,8 @@ class L2Norm(_LeafNorm):
         return _prox.l2_norm(tree, self._strength(tree), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class LinfNorm(_LeafNorm):
     r"""Max-norm of each leaf: :math:`g(w) = \lambda \sum_\ell \max_i |w_{\ell,i}|`.
 
@@ -518,7 +520,8 @@ class LinfNorm(_LeafNorm):
         return _prox.linf_norm(tree, self._strength(tree), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class NuclearNorm(_LeafNorm):
     r"""Nuclear norm of each matrix leaf: :math:`g(W) = \lambda \sum_\ell \|W_\ell\|_*`.
 
@@ -550,7 +553,8 @@ class NuclearNorm(_LeafNorm):
         return _prox.nuclear_norm(tree, self._strength(tree), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class TotalVariation1D(_LeafNorm):
     r"""1-D total variation along the last axis: :math:`\lambda \sum |w_{i+1} - w_i|`.
 
@@ -581,7 +585,8 @@ class TotalVariation1D(_LeafNorm):
         return _prox.total_variation_1d(tree, self._strength(tree), scaling)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class GroupLasso(Penalty):
     r"""Group lasso: :math:`g(w) = \sum_g \lambda_g \|w_g\|_2` (unsquared norms).
 
@@ -639,7 +644,8 @@ class GroupLasso(Penalty):
         return _prox.group_lasso(tree, strength, scaling, **options)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class SparseGroupLasso(Penalty):
     r"""Sparse group lasso: :math:`\sum_g \lambda_g(\rho_g\|w_g\|_1 + (1 - \rho_g)\|w_g\|_2)`.
 
@@ -705,7 +711,8 @@ def _leaves(tree: Any) -> list[jax.Array]:
     return [as_float(x) for x in jax.tree.leaves(tree)]
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class NonNegative(Constraint):
     r"""The non-negative orthant, :math:`\{w : w \ge 0\}` (separable).
 
@@ -731,7 +738,8 @@ class NonNegative(Constraint):
         return _prox.projection_non_negative(tree)
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class Box(Constraint):
     r"""The box :math:`\{w : \ell \le w \le u\}` (separable).
 
@@ -808,7 +816,8 @@ class _Ball(Constraint):
         return out
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L1Ball(_Ball):
     r"""The L1 ball of each leaf, :math:`\{w : \|w_\ell\|_1 \le r\}`.
 
@@ -838,7 +847,8 @@ class L1Ball(_Ball):
         return _prox.projection_l1_ball(tree, _matching(self.radius, tree, "radius"))
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class L2Ball(_Ball):
     r"""The Euclidean ball of each leaf, :math:`\{w : \|w_\ell\|_2 \le r\}`.
 
@@ -869,7 +879,8 @@ class L2Ball(_Ball):
         return _prox.projection_l2_ball(tree, _matching(self.radius, tree, "radius"))
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class LinfBall(_Ball):
     r"""The max-norm ball of each leaf, :math:`\{w : \|w_\ell\|_\infty \le r\}` (separable).
 
@@ -900,7 +911,8 @@ class LinfBall(_Ball):
         return _prox.projection_linf_ball(tree, _matching(self.radius, tree, "radius"))
 
 
-@_penalty
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
 class Simplex(Constraint):
     r"""The simplex of each leaf, :math:`\{w : w \ge 0,\ \sum_i w_{\ell,i} = t\}`.
 
