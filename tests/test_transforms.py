@@ -515,6 +515,14 @@ def test_prox_sgd_accepts_non_separable_penalties():
     tx = prox_sgd(1.0, GroupLasso(2.5))
     updates, _ = tx.update({"w": jnp.zeros(2)}, tx.init(params), params)
     np.testing.assert_allclose(optax.apply_updates(params, updates)["w"], [1.5, 2.0])
+    # Group ids for the full parameters, with the bias masked out (column groups of w).
+    params = {"w": jnp.array([[3.0, 0.3], [4.0, 0.4]]), "b": jnp.array([1.0, 2.0])}
+    groups = {"w": np.array([0, 1]), "b": np.array([0, 0])}
+    tx = prox_sgd(1.0, GroupLasso(1.0, groups=groups), mask={"w": True, "b": False})
+    updates, _ = tx.update(optax.tree.zeros_like(params), tx.init(params), params)
+    new = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(new["w"], [[2.4, 0.0], [3.2, 0.0]], rtol=1e-14)
+    np.testing.assert_array_equal(new["b"], params["b"])
 
 
 def test_public_names():

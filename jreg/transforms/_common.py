@@ -7,11 +7,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import optax
-from optax._src import base as _optax_base
 
 from jreg._checks import check_nonnegative
 
-NO_PARAMS_MSG = _optax_base.NO_PARAMS_MSG
+try:  # optax's own message, so that callers matching it keep working
+    from optax._src.base import NO_PARAMS_MSG
+except ImportError:  # pragma: no cover - optax moved it
+    NO_PARAMS_MSG = (
+        "You are using a transformation that requires the current value of parameters, "
+        "but you are not passing `params` when calling `update`."
+    )
 
 
 def require_params(params: Any) -> None:

@@ -238,6 +238,9 @@ def prox_adagrad(
     :math:`0 \in \nabla f(w) + \partial g(w)`. On unpenalised (masked-out) leaves the
     updates are exactly those of ``optax.adagrad``.
 
+    For :class:`~jreg.penalties.MCP` / :class:`~jreg.penalties.SCAD` the same
+    ``gamma`` condition as for :func:`prox_adam` applies, with :math:`d = \sqrt{G + \epsilon}`.
+
     Args:
       learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule.
       penalty: a *separable* penalty object (``penalty.separable``).
@@ -342,6 +345,10 @@ def prox_adam(
     :math:`0 \in \nabla f/d + \partial g` (see ``docs/transforms.md`` for the
     measured gap). On unpenalised (masked-out) leaves the updates are exactly those of
     ``optax.adam``.
+
+    The non-convex :class:`~jreg.penalties.MCP` and :class:`~jreg.penalties.SCAD` need
+    ``gamma > lr/d_i`` (``1 + lr/d_i`` for SCAD) at every coordinate for their prox to
+    be defined; this is checked on concrete values only, not under ``jit``.
 
     Args:
       learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule.
