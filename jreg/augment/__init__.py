@@ -5,6 +5,35 @@ static shapes and wrap a deterministic op with explicit parameters. See
 ``docs/design/augment.md`` for the conventions.
 """
 
+from jreg.augment._color import adjust_brightness as adjust_brightness
+from jreg.augment._color import adjust_color as adjust_color
+from jreg.augment._color import adjust_contrast as adjust_contrast
+from jreg.augment._color import adjust_gamma as adjust_gamma
+from jreg.augment._color import adjust_hue as adjust_hue
+from jreg.augment._color import adjust_saturation as adjust_saturation
+from jreg.augment._color import autocontrast as autocontrast
+from jreg.augment._color import equalize as equalize
+from jreg.augment._color import grayscale as grayscale
+from jreg.augment._color import hsv_to_rgb as hsv_to_rgb
+from jreg.augment._color import invert as invert
+from jreg.augment._color import posterize as posterize
+from jreg.augment._color import random_brightness as random_brightness
+from jreg.augment._color import random_color_degeneration as random_color_degeneration
+from jreg.augment._color import random_contrast as random_contrast
+from jreg.augment._color import random_gamma as random_gamma
+from jreg.augment._color import random_grayscale as random_grayscale
+from jreg.augment._color import random_hue as random_hue
+from jreg.augment._color import random_invert as random_invert
+from jreg.augment._color import random_posterize as random_posterize
+from jreg.augment._color import random_saturation as random_saturation
+from jreg.augment._color import random_solarize as random_solarize
+from jreg.augment._color import rgb_to_hsv as rgb_to_hsv
+from jreg.augment._color import solarize as solarize
+from jreg.augment._filters import adjust_sharpness as adjust_sharpness
+from jreg.augment._filters import gaussian_blur as gaussian_blur
+from jreg.augment._filters import gaussian_kernel as gaussian_kernel
+from jreg.augment._filters import random_gaussian_blur as random_gaussian_blur
+from jreg.augment._filters import random_sharpness as random_sharpness
 from jreg.augment._geometry import center_crop as center_crop
 from jreg.augment._geometry import crop as crop
 from jreg.augment._geometry import flip as flip
@@ -36,31 +65,60 @@ from jreg.augment._warp import translation_matrix as translation_matrix
 from jreg.augment._warp import zoom_matrix as zoom_matrix
 
 __all__ = [
+    "adjust_brightness",
+    "adjust_color",
+    "adjust_contrast",
+    "adjust_gamma",
+    "adjust_hue",
+    "adjust_saturation",
+    "adjust_sharpness",
     "affine_transform",
+    "autocontrast",
     "center_crop",
     "crop",
+    "equalize",
     "flip",
     "flip_left_right",
     "flip_matrix",
     "flip_up_down",
+    "gaussian_blur",
+    "gaussian_kernel",
+    "grayscale",
+    "hsv_to_rgb",
+    "invert",
     "perspective_matrix",
     "perspective_transform",
+    "posterize",
     "random_affine",
     "random_affine_matrix",
+    "random_brightness",
+    "random_color_degeneration",
+    "random_contrast",
     "random_crop",
     "random_flip",
+    "random_gamma",
+    "random_gaussian_blur",
+    "random_grayscale",
+    "random_hue",
+    "random_invert",
     "random_perspective",
+    "random_posterize",
     "random_resized_crop",
     "random_resized_crop_matrix",
     "random_rotation",
+    "random_saturation",
+    "random_sharpness",
     "random_shear",
+    "random_solarize",
     "random_translation",
     "random_zoom",
     "resize",
+    "rgb_to_hsv",
     "rotate",
     "rotation_matrix",
     "shear",
     "shear_matrix",
+    "solarize",
     "translate",
     "translation_matrix",
     "zoom",

@@ -72,55 +72,38 @@ def resample(
 ) -> jax.Array:
     """Sample ``batch`` (N, H, W, C) at real coordinates ``x``, ``y`` of shape (N, H', W').
 
-    Reads all neighbours of all output pixels with a single gather from the flattened
-    ``(N*H*W, C)`` batch.
+    Each neighbour (1 for nearest, 4 for bilinear) of every output pixel of the whole
+    batch is read with one gather of whole pixels (all channels) from the flattened
+    ``(N*H*W, C)`` batch, then the neighbours are blended by two linear interpolations.
     """
     n, h, w, c = batch.shape
     dtype = batch.dtype
     flat = batch.reshape(n * h * w, c)
     base = (jnp.arange(n, dtype=jnp.int32) * (h * w))[:, None, None]
+    fill = jnp.asarray(fill_value, dtype)
+
+    def read(yi, xi):
+        index = base + _fix_index(yi, h, fill_mode) * w + _fix_index(xi, w, fill_mode)
+        values = flat.at[index].get(mode="promise_in_bounds")
+        if fill_mode == "constant":
+            valid = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
+            values = jnp.where(valid[..., None], values, fill)
+        return values
+
     if interpolation == "nearest":
         # floor(x + 1/2): scipy.ndimage's rounding for order 0.
-        xs = [jnp.floor(x + 0.5).astype(jnp.int32)]
-        ys = [jnp.floor(y + 0.5).astype(jnp.int32)]
-        wx = [None]
-        wy = [None]
-    else:
-        x0 = jnp.floor(x)
-        y0 = jnp.floor(y)
-        fx = x - x0
-        fy = y - y0
-        x0 = x0.astype(jnp.int32)
-        y0 = y0.astype(jnp.int32)
-        xs = [x0, x0 + 1]
-        ys = [y0, y0 + 1]
-        wx = [1 - fx, fx]
-        wy = [1 - fy, fy]
-    indices, weights, valids = [], [], []
-    for yi, wyi in zip(ys, wy, strict=True):
-        for xi, wxi in zip(xs, wx, strict=True):
-            if fill_mode == "constant":
-                valids.append((yi >= 0) & (yi < h) & (xi >= 0) & (xi < w))
-            indices.append(
-                base + _fix_index(yi, h, fill_mode) * w + _fix_index(xi, w, fill_mode)
-            )
-            if wxi is not None:
-                weights.append(wyi * wxi)
-    index = jnp.stack(indices, axis=-1)  # (N, H', W', K)
-    values = flat.at[index].get(mode="promise_in_bounds")  # (N, H', W', K, C)
-    if weights:
-        weight = jnp.stack(weights, axis=-1)
-    else:
-        weight = jnp.ones(index.shape, dtype)
-    if valids:
-        valid = jnp.stack(valids, axis=-1)
-        weight_in = jnp.where(valid, weight, 0)
-        out = jnp.einsum("nhwk,nhwkc->nhwc", weight_in, values)
-        missing = (jnp.sum(weight, axis=-1) - jnp.sum(weight_in, axis=-1))[..., None]
-        return out + missing * jnp.asarray(fill_value, dtype)
-    if len(indices) == 1:
-        return values[..., 0, :]
-    return jnp.einsum("nhwk,nhwkc->nhwc", weight, values)
+        return read(jnp.floor(y + 0.5).astype(jnp.int32), jnp.floor(x + 0.5).astype(jnp.int32))
+    x0 = jnp.floor(x)
+    y0 = jnp.floor(y)
+    fx = (x - x0)[..., None]
+    fy = (y - y0)[..., None]
+    x0 = x0.astype(jnp.int32)
+    y0 = y0.astype(jnp.int32)
+    v00, v01 = read(y0, x0), read(y0, x0 + 1)
+    v10, v11 = read(y0 + 1, x0), read(y0 + 1, x0 + 1)
+    top = v00 + (v01 - v00) * fx
+    bottom = v10 + (v11 - v10) * fx
+    return top + (bottom - top) * fy
 
 
 def affine_transform(
@@ -146,8 +129,8 @@ def affine_transform(
 
     i.e. ``matrix`` maps output coordinates to input coordinates (Keras' and TF's
     convention; an affine matrix has last row ``(0, 0, 1)``). Composing op ``A`` then op
-    ``B`` is ``affine_transform(images, A @ B)``. All neighbours of all output pixels of
-    the batch are read with one gather.
+    ``B`` is ``affine_transform(images, A @ B)``. Each neighbour of all output pixels of
+    the whole batch is read with one gather (no per-image or per-pixel loop).
 
     Fill modes (Keras on the JAX backend, identical to ``jax.scipy.ndimage``):
 
