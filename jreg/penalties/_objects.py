@@ -110,7 +110,31 @@ class Penalty:
     Subclasses define ``value(tree)`` (the scalar :math:`g(\text{tree})`) and
     ``prox(tree, scaling=1.0)`` (:math:`\operatorname{argmin}_y \tfrac12\|x - y\|^2
     + s\,g(y)`), and set the class attribute ``separable``. Calling the object returns
-    its value, as a Keras regularizer does.
+    its value, as a Keras regularizer does. A subclass registered as a pytree works with
+    the transforms of :mod:`jreg.transforms` (``separable`` only if it accepts a pytree
+    ``scaling``).
+
+    Examples:
+      >>> import dataclasses
+      >>> import jax
+      >>> import jax.numpy as jnp
+      >>> from jreg import prox
+      >>> from jreg.penalties import L1, Penalty
+      >>> @jax.tree_util.register_dataclass
+      ... @dataclasses.dataclass(frozen=True)
+      ... class WeightDecay(Penalty):  # g(w) = ½ · strength · Σ w², as optax's weight decay
+      ...     strength: float = 1e-4
+      ...     separable = True
+      ...     def value(self, tree):
+      ...         return sum(0.5 * self.strength * jnp.sum(w**2) for w in jax.tree.leaves(tree))
+      ...     def prox(self, tree, scaling=1.0):
+      ...         return prox.squared_l2(tree, self.strength, scaling)
+      >>> float(WeightDecay(0.5)(jnp.array([1.0, 2.0])))
+      1.25
+      >>> print(WeightDecay(0.5).prox(jnp.array([1.0, 2.0]), scaling=2.0))
+      [0.5 1. ]
+      >>> isinstance(L1(0.1), Penalty), L1(0.1).separable
+      (True, True)
     """
 
     separable: ClassVar[bool] = False
@@ -134,6 +158,16 @@ class Constraint(Penalty):
     relative tolerance of ``4·n·eps`` for a leaf of ``n`` coordinates), so that
     ``value(prox(x)) == 0``; ``prox`` is the Euclidean projection onto ``C`` and ignores
     ``scaling``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jreg.penalties import Constraint, L2Ball
+      >>> ball = L2Ball(1.0)
+      >>> isinstance(ball, Constraint)
+      True
+      >>> x = jnp.array([3.0, 4.0])
+      >>> float(ball.value(x)), float(ball.value(ball.prox(x)))
+      (inf, 0.0)
     """
 
     def value(self, tree: Any) -> jax.Array:
