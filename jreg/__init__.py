@@ -12,10 +12,18 @@ from jreg import penalties as penalties
 from jreg import prox as prox
 from jreg import solvers as solvers
 from jreg import transforms as transforms
+from jreg.penalties import L1 as L1
+from jreg.penalties import L1L2 as L1L2
+from jreg.penalties import L2 as L2
+from jreg.transforms import regularized as regularized
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "L1",
+    "L1L2",
+    "L2",
+    "regularized",
     "augment",
     "linear_model",
     "nn",
