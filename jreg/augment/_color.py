@@ -508,7 +508,7 @@ def _autocontrast(batch, lo, hi):
     high = jnp.max(batch, axis=(1, 2), keepdims=True)
     span = high - low
     stretched = lo + (batch - low) * ((hi - lo) / jnp.where(span > 0, span, 1))
-    return jnp.where(span > 0, stretched, batch)
+    return jnp.where(span > 0, jnp.clip(stretched, lo, hi), batch)
 
 
 def autocontrast(images: Any, *, value_range: tuple[float, float]) -> jax.Array:
