@@ -737,6 +737,36 @@ def test_integer_input_gives_float_output():
     np.testing.assert_array_equal(np.asarray(out), [2.0, 0.0])
 
 
+@pytest.mark.parametrize(
+    "x, strength",
+    [
+        (np.zeros((3, 2)), 0.5),  # every singular value 0: the prox is 0 nearby
+        (np.eye(3), 0.25),  # a triple singular value above the threshold
+        (np.outer([1.0, 2.0, 0.0, -1.0], [0.5, -1.0, 2.0]), 0.4),  # rank 1, two zeros
+        (np.outer([1.0, 2.0], [0.5, -1.0, 2.0, 1.0]), 0.0),  # wide, rank 1, no threshold
+        (np.stack([np.zeros((2, 2)), np.diag([3.0, 1.0])]), 0.5),  # batch of matrices
+    ],
+    ids=["zero", "identity", "rank_one_tall", "rank_one_wide_unthresholded", "batch"],
+)
+def test_nuclear_norm_derivative_at_repeated_singular_values(x, strength):
+    """The derivative of singular value thresholding exists wherever no singular value
+    equals the threshold, repeated values (low-rank inputs, 0) included: no NaN."""
+    direction = np.cos(np.arange(x.size)).reshape(x.shape)
+    fn = lambda v, lam: prox.nuclear_norm(v, lam, S)  # noqa: E731
+    strength_direction = 0.3 if strength > 0 else 0.0
+    _, tangent = jax.jvp(
+        fn, (jnp.asarray(x), strength), (jnp.asarray(direction), strength_direction)
+    )
+    eps = 1e-6
+    finite_difference = (
+        np.asarray(fn(x + eps * direction, strength + strength_direction * eps))
+        - np.asarray(fn(x - eps * direction, strength - strength_direction * eps))
+    ) / (2 * eps)
+    np.testing.assert_allclose(np.asarray(tangent), finite_difference, atol=1e-7)
+    grad = jax.grad(lambda v: jnp.sum(fn(v, strength) * direction))(jnp.asarray(x))
+    assert np.all(np.isfinite(np.asarray(grad)))
+
+
 def test_zero_radius_projects_to_zero_without_nan():
     x = jnp.array([0.0, 0.0])
     for fn in (prox.projection_l1_ball, prox.projection_l2_ball, prox.projection_linf_ball):
