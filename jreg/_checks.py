@@ -23,6 +23,21 @@ def _concrete_leaves(value: Any):
             yield np.asarray(leaf)
 
 
+def _numeric_leaves(value: Any, name: str):
+    """The concrete leaves of ``value`` as numpy arrays, for comparisons; ``TypeError``
+    naming ``name`` for a leaf that is not a number (a string, a function, ...)."""
+    for leaf in jax.tree.leaves(value):
+        if isinstance(leaf, jax.core.Tracer):
+            continue
+        try:
+            array = np.asarray(leaf)
+        except (TypeError, ValueError):
+            array = np.asarray(None)
+        if not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
+            raise TypeError(f"{name} must be a number or an array of numbers, got {leaf!r}.")
+        yield array
+
+
 def check_finite(value: Any, name: str) -> None:
     """Raise ``ValueError`` if any concrete leaf of ``value`` holds NaN or inf."""
     for leaf in _concrete_leaves(value):
@@ -31,15 +46,18 @@ def check_finite(value: Any, name: str) -> None:
 
 
 def check_nonnegative(value: Any, name: str) -> None:
-    """Raise ``ValueError`` unless every concrete leaf of ``value`` is ``>= 0`` (NaN fails)."""
-    for leaf in _concrete_leaves(value):
+    """Raise ``ValueError`` unless every concrete leaf of ``value`` is ``>= 0`` (NaN fails).
+
+    A leaf that is not a number raises ``TypeError`` naming ``name`` (also below).
+    """
+    for leaf in _numeric_leaves(value, name):
         if not np.all(leaf >= 0):
             raise ValueError(f"{name} must be non-negative, got {_describe(leaf)}.")
 
 
 def check_positive(value: Any, name: str) -> None:
     """Raise ``ValueError`` unless every concrete leaf of ``value`` is ``> 0``."""
-    for leaf in _concrete_leaves(value):
+    for leaf in _numeric_leaves(value, name):
         if not np.all(leaf > 0):
             raise ValueError(f"{name} must be positive, got {_describe(leaf)}.")
 
@@ -54,7 +72,7 @@ def check_interval(
     high_inclusive: bool = True,
 ) -> None:
     """Raise ``ValueError`` unless every concrete leaf of ``value`` lies in the interval."""
-    for leaf in _concrete_leaves(value):
+    for leaf in _numeric_leaves(value, name):
         above = leaf >= low if low_inclusive else leaf > low
         below = leaf <= high if high_inclusive else leaf < high
         if not np.all(above & below):

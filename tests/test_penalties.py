@@ -174,6 +174,9 @@ def test_float32_values_stay_float32():
         penalties.nuclear_norm(x, 0.5),
         L2(0.1).value(x),
         GroupLasso(1.0, groups=GROUPS).value(x),
+        NonNegative().value(x),
+        L2Ball(1.0).value(x),
+        Box(-1.0, 1.0).value({"w": x, "b": x[0]}),
     ):
         assert value.dtype == jnp.float32
 
@@ -187,6 +190,14 @@ def test_gradients_use_the_minimum_norm_subgradient():
     groups = np.array([0, 0, 1])
     grad = jax.grad(lambda z: penalties.group_lasso(z, 1.0, groups=groups))(jnp.array([0.0, 0, 2]))
     np.testing.assert_array_equal(grad, [0.0, 0.0, 1.0])
+    # nuclear norm: U_r V_rᵀ over the non-zero singular values only (0 at a zero matrix)
+    nuclear = jax.grad(lambda m: penalties.nuclear_norm(m, 1.0))
+    np.testing.assert_array_equal(nuclear(jnp.zeros((2, 3))), np.zeros((2, 3)))
+    low_rank = jnp.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(nuclear(low_rank), [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    m = jnp.asarray(X)  # full rank: the gradient is U Vᵀ
+    u, _, vh = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(nuclear(m), u @ vh, rtol=1e-10, atol=1e-12)
 
 
 # --------------------------------------------------------------------------------------
@@ -407,6 +418,21 @@ def test_masked_parameters_align_with_per_coordinate_strengths():
 )
 def test_bad_input_raises_naming_the_argument(make, name):
     with pytest.raises(ValueError, match=name):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: L1("0.1"), "l1"),
+        (lambda: ElasticNet(1.0, "0.5"), "l1_ratio"),
+        (lambda: penalties.l1(X, "0.1"), "strength"),
+        (lambda: prox.l1(X, "0.1"), "strength"),
+        (lambda: prox.l1(X, 0.1, lambda: 1.0), "scaling"),
+    ],
+)
+def test_non_numeric_strengths_raise_type_error_naming_the_argument(make, name):
+    with pytest.raises(TypeError, match=name):
         make()
 
 

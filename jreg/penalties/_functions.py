@@ -43,6 +43,29 @@ def _safe_l2(x: jax.Array, axis: Any = None) -> jax.Array:
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
 
 
+@jax.custom_jvp
+def _nuclear(x: jax.Array) -> jax.Array:
+    """Sum of the singular values of each matrix (last two axes) of ``x``.
+
+    Its derivative is ``U_r V_rᵀ`` over the non-zero singular values only, the
+    minimum-norm subgradient (JAX's SVD derivative would add arbitrary singular vectors
+    of the zero singular values of a rank-deficient matrix).
+    """
+    return jnp.sum(jnp.linalg.svd(x, compute_uv=False), axis=-1)
+
+
+@_nuclear.defjvp
+def _nuclear_jvp(primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    u, singular_values, vh = jnp.linalg.svd(x, full_matrices=False)
+    # σ_i' = u_iᵀ dX v_i, kept only where σ_i > 0
+    projected = jnp.einsum("...ji,...jk,...ik->...i", u, x_dot, vh)
+    return (
+        jnp.sum(singular_values, axis=-1),
+        jnp.sum(jnp.where(singular_values > 0, projected, 0), axis=-1),
+    )
+
+
 def _sign_constraint(value: jax.Array, x: jax.Array, positive: bool) -> jax.Array:
     """``value`` plus the indicator of ``x >= 0`` when ``positive``."""
     if not positive:
@@ -395,7 +418,9 @@ def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
 
     with :math:`\lambda` = ``strength``. The matrices are the last two axes of a leaf;
     leading axes are a batch of matrices whose (weighted) norms are summed.
-    Its prox is :func:`jreg.prox.nuclear_norm` (singular value soft thresholding).
+    Its prox is :func:`jreg.prox.nuclear_norm` (singular value soft thresholding). Its
+    derivative is :math:`\lambda U_r V_r^\top` over the non-zero singular values (the
+    minimum-norm subgradient; 0 at a zero matrix).
 
     Args:
       tree: pytree of arrays with at least two dimensions.
@@ -426,8 +451,7 @@ def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
     strengths = per_leaf(strength, tree, "strength", batch_axes=2)
 
     def leaf_value(x, lam):
-        norms = jnp.sum(jnp.linalg.svd(x, compute_uv=False), axis=-1)
-        return jnp.sum(cast(lam, x) * norms)
+        return jnp.sum(cast(lam, x) * _nuclear(x))
 
     return _map_sum(leaf_value, tree, strengths)
 

@@ -34,12 +34,12 @@ from jreg.penalties._common import align, as_float, per_leaf
 
 
 def _numeric(value: Any) -> list[Any]:
-    """Concrete numeric leaves of ``value``.
+    """Concrete numeric leaves of ``value`` (strings kept, to be refused by the checks).
 
-    JAX rebuilds pytrees with placeholders (``None``, ``object()``, tracers) inside
-    transformations; only real numbers are validated.
+    JAX rebuilds pytrees with placeholders (``None``, ``object()``, tracers,
+    ``ShapeDtypeStruct``) inside transformations; only real numbers are validated.
     """
-    kinds = (int, float, np.ndarray, np.generic, jax.Array)
+    kinds = (int, float, np.ndarray, np.generic, jax.Array, str, bytes)
     return [
         leaf
         for leaf in jax.tree.leaves(value)
@@ -173,7 +173,9 @@ class Constraint(Penalty):
     def value(self, tree: Any) -> jax.Array:
         inside = [jnp.all(ok) for ok in self._inside(tree)]
         feasible = jnp.all(jnp.stack(inside)) if inside else jnp.bool_(True)
-        return jnp.where(feasible, 0.0, jnp.inf)
+        leaves = _leaves(tree)
+        dtype = jnp.result_type(*leaves) if leaves else jnp.result_type(float)
+        return jnp.where(feasible, jnp.zeros((), dtype), jnp.asarray(jnp.inf, dtype))
 
     def _inside(self, tree: Any) -> list[jax.Array]:
         raise NotImplementedError
@@ -802,8 +804,7 @@ class Box(Constraint):
     def __post_init__(self) -> None:
         lows, highs = _numeric(self.lower), _numeric(self.upper)
         for name, values in (("lower", lows), ("upper", highs)):
-            if any(np.any(np.isnan(np.asarray(v, float))) for v in values):
-                raise ValueError(f"{name} must not be NaN.")
+            check_interval(values, name, -np.inf, np.inf)  # numbers, not NaN
         if len(lows) != len(jax.tree.leaves(self.lower)) or len(highs) != len(
             jax.tree.leaves(self.upper)
         ):
