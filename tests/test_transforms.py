@@ -198,6 +198,41 @@ def test_float32_stays_float32_and_converges(diabetes):
         np.testing.assert_allclose(w, reference, atol=1e-3)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lr: prox_sgd(lr, L1(0.1), momentum=0.5),
+        lambda lr: prox_sgd(lr, L1(0.1), momentum=0.5, nesterov=True),
+        lambda lr: prox_adagrad(lr, L1(0.1)),
+        lambda lr: prox_adam(lr, L1(0.1)),
+        # (optax.sgd(np.float64) itself returns float64 updates, kept as they come)
+        lambda lr: optax.chain(optax.sgd(0.05), proximal_step(L1(0.1), lr)),
+    ],
+    ids=["heavy_ball", "nesterov", "prox_adagrad", "prox_adam", "proximal_step"],
+)
+def test_float32_updates_and_state_with_a_float64_learning_rate(make):
+    """A learning rate computed in numpy (``1 / L`` is an ``np.float64``) must not
+    promote float32 updates or state to float64 under x64: the state would change dtype
+    and break ``lax.fori_loop`` / ``lax.scan``."""
+    params = jax.tree.map(lambda a: a.astype(jnp.float32), PARAMS)
+    grads = jax.tree.map(lambda a: a.astype(jnp.float32), GRADS)
+    tx = make(np.float64(0.05))
+    state = tx.init(params)
+    updates, new_state = tx.update(grads, state, params)
+    assert {u.dtype for u in jax.tree.leaves(updates)} == {jnp.dtype(jnp.float32)}
+    assert [a.dtype for a in jax.tree.leaves(new_state)] == [
+        a.dtype for a in jax.tree.leaves(state)
+    ]
+
+    def body(_, carry):
+        params, state = carry
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    out, _ = jax.lax.fori_loop(0, 2, body, (params, state))
+    assert {a.dtype for a in jax.tree.leaves(out)} == {jnp.dtype(jnp.float32)}
+
+
 # --------------------------------------------------------------------------------------
 # masks
 
@@ -440,6 +475,20 @@ def test_unit_norm_min_max_norm_and_non_neg():
     np.testing.assert_array_equal(out, [0.0, 0.75, 0.0])
 
 
+@pytest.mark.parametrize(
+    "make", [lambda: max_norm(1.0), unit_norm, lambda: min_max_norm(0.5, 2.0, rate=0.5)],
+    ids=["max_norm", "unit_norm", "min_max_norm"],
+)
+def test_constraint_gradient_is_finite_at_a_zero_column(make):
+    """Differentiating through the constraint (meta-learning, unrolled training) at a
+    zero weight vector gives no NaN; a zero column stays zero."""
+    kernel = jnp.array([[0.0, 3.0], [0.0, 4.0]])
+    tx = make()
+    grad = jax.grad(lambda w: jnp.sum(apply(tx, w) * jnp.array([1.0, 2.0])))(kernel)
+    assert np.all(np.isfinite(np.asarray(grad)))
+    np.testing.assert_array_equal(apply(tx, kernel)[:, 0], [0.0, 0.0])
+
+
 def test_constraints_with_masks_schedules_and_jit():
     params = {"w": jnp.array([[3.0], [4.0]]), "b": jnp.array([10.0])}
     tx = max_norm(lambda count: 1.0 / (count + 1), mask={"w": True, "b": False})
@@ -495,6 +544,10 @@ def test_params_are_required(tx):
         (lambda: min_max_norm(rate=1.5), ValueError, "rate"),
         (lambda: unit_norm(axis="0"), TypeError, "axis"),
         (lambda: regularized(None, L1(0.1)), TypeError, "loss_fn"),
+        (lambda: proximal_step(L1(0.1), None), TypeError, "learning_rate"),
+        (lambda: prox_sgd(0.1, L1(0.1), momentum=lambda count: 0.9), TypeError, "momentum"),
+        (lambda: prox_adam(0.1, L1(0.1), b1=lambda count: 0.9), TypeError, "b1"),
+        (lambda: prox_adam(0.1, L1(0.1), eps=jnp.ones(2)), ValueError, "eps"),
     ],
 )
 def test_bad_arguments(make, error, name):

@@ -34,15 +34,27 @@ def check_penalty(penalty: Any) -> None:
         )
 
 
+def check_scalar(value: Any, name: str, *, schedule: bool = False) -> None:
+    """Raise unless ``value`` is a scalar, or (with ``schedule``) a callable of the count.
+
+    Raises:
+      TypeError: naming ``name`` for ``None`` or an unexpected callable.
+      ValueError: naming ``name`` for an array that is not a scalar.
+    """
+    what = "a scalar or an optax schedule" if schedule else "a scalar (not a schedule)"
+    if callable(value) and schedule:
+        return
+    if value is None or callable(value):
+        raise TypeError(f"{name} must be {what}, got {value!r}.")
+    if jnp.ndim(value) != 0:
+        raise ValueError(f"{name} must be {what}, got shape {jnp.shape(value)}.")
+
+
 def check_hyperparameter(value: Any, name: str) -> None:
     """A scalar hyperparameter or schedule: concrete scalars must be non-negative."""
-    if callable(value):
-        return
-    if jnp.ndim(value) != 0:
-        raise ValueError(
-            f"{name} must be a scalar or an optax schedule, got shape {jnp.shape(value)}."
-        )
-    check_nonnegative(value, name)
+    check_scalar(value, name, schedule=True)
+    if not callable(value):
+        check_nonnegative(value, name)
 
 
 def resolve(value: Any, count: jax.Array) -> Any:

@@ -52,7 +52,9 @@ def _column_norms(w: jax.Array, axes: tuple[int, ...]) -> jax.Array:
                 f"axis {a} is out of range for a parameter of shape {w.shape}; mask out "
                 "the parameters the constraint does not apply to (for example biases)."
             )
-    return jnp.sqrt(jnp.sum(w * w, axis=axes, keepdims=True))
+    squared = jnp.sum(w * w, axis=axes, keepdims=True)
+    positive = squared > 0  # no NaN gradient through the square root at a zero column
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
 
 
 def _rescale(w: jax.Array, norms: jax.Array, desired: jax.Array) -> jax.Array:

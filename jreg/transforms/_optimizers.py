@@ -36,6 +36,7 @@ from jreg._checks import check_interval, check_nonnegative
 from jreg.transforms._common import (
     check_hyperparameter,
     check_penalty,
+    check_scalar,
     masked,
     prox_update,
     require_params,
@@ -84,7 +85,9 @@ def _check_separable(penalty: Any, optimizer: str) -> None:
 
 
 def _scale(tree: Any, factor: Any) -> Any:
-    return jax.tree.map(lambda x: x * factor, tree)
+    """``factor * tree`` in the dtype of each leaf (a float64 ``factor``, such as a
+    learning rate computed in numpy, must not promote float32 updates or state)."""
+    return jax.tree.map(lambda x: x * jnp.asarray(factor, x.dtype), tree)
 
 
 class ProxSGDState(NamedTuple):
@@ -171,6 +174,7 @@ def prox_sgd(
     check_penalty(penalty)
     check_hyperparameter(learning_rate, "learning_rate")
     if momentum is not None:
+        check_scalar(momentum, "momentum")
         check_interval(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
     elif nesterov:
         raise ValueError("nesterov=True needs a momentum; got momentum=None.")
@@ -275,8 +279,9 @@ def prox_adagrad(
     check_penalty(penalty)
     _check_separable(penalty, "prox_adagrad")
     check_hyperparameter(learning_rate, "learning_rate")
-    check_nonnegative(initial_accumulator_value, "initial_accumulator_value")
-    check_nonnegative(eps, "eps")
+    for name, value in (("initial_accumulator_value", initial_accumulator_value), ("eps", eps)):
+        check_scalar(value, name)
+        check_nonnegative(value, name)
     rss = optax.scale_by_rss(initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def init_fn(params: Any) -> ProxAdagradState:
@@ -384,8 +389,10 @@ def prox_adam(
     check_penalty(penalty)
     _check_separable(penalty, "prox_adam")
     check_hyperparameter(learning_rate, "learning_rate")
-    check_interval(b1, "b1", 0.0, 1.0, high_inclusive=False)
-    check_interval(b2, "b2", 0.0, 1.0, high_inclusive=False)
+    for name, value in (("b1", b1), ("b2", b2)):
+        check_scalar(value, name)
+        check_interval(value, name, 0.0, 1.0, high_inclusive=False)
+    check_scalar(eps, "eps")
     check_nonnegative(eps, "eps")
     adam = optax.scale_by_adam(b1=b1, b2=b2, eps=eps)
 
