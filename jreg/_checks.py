@@ -52,14 +52,14 @@ def check_nonnegative(value: Any, name: str) -> None:
     """
     for leaf in _numeric_leaves(value, name):
         if not np.all(leaf >= 0):
-            raise ValueError(f"{name} must be non-negative, got {_describe(leaf)}.")
+            raise ValueError(f"{name} must be non-negative, got {describe(leaf)}.")
 
 
 def check_positive(value: Any, name: str) -> None:
     """Raise ``ValueError`` unless every concrete leaf of ``value`` is ``> 0``."""
     for leaf in _numeric_leaves(value, name):
         if not np.all(leaf > 0):
-            raise ValueError(f"{name} must be positive, got {_describe(leaf)}.")
+            raise ValueError(f"{name} must be positive, got {describe(leaf)}.")
 
 
 def check_interval(
@@ -79,7 +79,7 @@ def check_interval(
             left = "[" if low_inclusive else "("
             right = "]" if high_inclusive else ")"
             raise ValueError(
-                f"{name} must lie in {left}{low}, {high}{right}, got {_describe(leaf)}."
+                f"{name} must lie in {left}{low}, {high}{right}, got {describe(leaf)}."
             )
 
 
@@ -108,7 +108,10 @@ def broadcast_to_tree(value: Any, tree: Any, name: str) -> Any:
     )
 
 
-def _describe(leaf: np.ndarray) -> str:
+def describe(leaf: np.ndarray) -> str:
+    """A short description of a value for an error message (itself, or its range)."""
     if leaf.ndim == 0:
         return repr(leaf.item())
-    return f"an array with min {np.min(leaf)!r} and max {np.max(leaf)!r}"
+    if leaf.size == 0:
+        return f"an empty array of shape {leaf.shape}"
+    return f"an array with min {np.min(leaf).item()!r} and max {np.max(leaf).item()!r}"

@@ -243,41 +243,31 @@ def _separable_cases():
         )
     )
 
-    gamma_mcp, gamma_scad = 2.5, 3.7
+    nonconvex = [
+        ("mcp", prox.mcp, 2.5, mcp_penalty, mcp_derivative),
+        ("scad", prox.scad, 3.7, scad_penalty, scad_derivative),
+    ]
     for positive in (False, True):
-        suffix = "_positive" if positive else ""
-        cases.append(
-            Case(
-                "mcp" + suffix,
-                lambda t, positive=positive: prox.mcp(t, lam, gamma_mcp, S, positive=positive),
-                lambda x, p, positive=positive: assert_nonconvex_optimal(
-                    x,
-                    p,
-                    S,
-                    lam,
-                    lambda y, lam: mcp_penalty(y, lam, gamma_mcp),
-                    lambda y, lam: mcp_derivative(y, lam, gamma_mcp),
-                    positive,
-                ),
-                None,
+        for name, fn, gamma, penalty, derivative in nonconvex:
+            cases.append(
+                Case(
+                    name + ("_positive" if positive else ""),
+                    lambda t, fn=fn, gamma=gamma, positive=positive: fn(
+                        t, lam, gamma, S, positive=positive
+                    ),
+                    lambda x, p, gamma=gamma, penalty=penalty, derivative=derivative,
+                    positive=positive: assert_nonconvex_optimal(
+                        x,
+                        p,
+                        S,
+                        lam,
+                        lambda y, lam: penalty(y, lam, gamma),
+                        lambda y, lam: derivative(y, lam, gamma),
+                        positive,
+                    ),
+                    None,
+                )
             )
-        )
-        cases.append(
-            Case(
-                "scad" + suffix,
-                lambda t, positive=positive: prox.scad(t, lam, gamma_scad, S, positive=positive),
-                lambda x, p, positive=positive: assert_nonconvex_optimal(
-                    x,
-                    p,
-                    S,
-                    lam,
-                    lambda y, lam: scad_penalty(y, lam, gamma_scad),
-                    lambda y, lam: scad_derivative(y, lam, gamma_scad),
-                    positive,
-                ),
-                None,
-            )
-        )
     return cases
 
 

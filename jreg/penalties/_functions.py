@@ -19,9 +19,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jreg._checks import broadcast_to_tree, check_interval, check_nonnegative, check_positive
-from jreg.penalties._common import as_float, cast, per_leaf, tree_sum
-from jreg.prox._group import _resolve_groups
+from jreg._checks import check_interval, check_nonnegative, check_positive
+from jreg._groups import group_norms, group_sums, resolve_groups
+from jreg._trees import cast, check_axes, leaves_like, map_sum, per_leaf, safe_norm
 
 
 @jax.custom_jvp
@@ -34,13 +34,6 @@ def _abs(x: jax.Array) -> jax.Array:
 def _abs_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     return jnp.abs(x), jnp.sign(x) * t
-
-
-def _safe_l2(x: jax.Array, axis: Any = None) -> jax.Array:
-    """Euclidean norm whose gradient at 0 is 0 (the minimum-norm subgradient)."""
-    squared = jnp.sum(x * x, axis=axis)
-    positive = squared > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
 
 
 @jax.custom_jvp
@@ -71,16 +64,6 @@ def _sign_constraint(value: jax.Array, x: jax.Array, positive: bool) -> jax.Arra
     if not positive:
         return value
     return jnp.where(jnp.all(x >= 0), value, jnp.inf)
-
-
-def per_leaf_groups(value: Any, tree: Any, name: str) -> list[Any]:
-    """Per-leaf values that are scalars or 1-D per-group arrays (checked by the groups)."""
-    return jax.tree.structure(tree).flatten_up_to(broadcast_to_tree(value, tree, name))
-
-
-def _map_sum(fn, tree: Any, *per_leaf_values: list[Any]) -> jax.Array:
-    leaves = jax.tree.leaves(tree)
-    return tree_sum([fn(as_float(x), *v) for x, *v in zip(leaves, *per_leaf_values, strict=True)])
 
 
 def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
@@ -119,7 +102,7 @@ def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
     def leaf_value(x, lam):
         return _sign_constraint(jnp.sum(cast(lam, x) * _abs(x)), x, positive)
 
-    return _map_sum(leaf_value, tree, strengths)
+    return map_sum(leaf_value, tree, strengths)
 
 
 def squared_l2(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
@@ -158,7 +141,7 @@ def squared_l2(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array
     def leaf_value(x, lam):
         return _sign_constraint(0.5 * jnp.sum(cast(lam, x) * x * x), x, positive)
 
-    return _map_sum(leaf_value, tree, strengths)
+    return map_sum(leaf_value, tree, strengths)
 
 
 def elastic_net(tree: Any, strength: Any, l1_ratio: Any, *, positive: bool = False) -> jax.Array:
@@ -203,7 +186,7 @@ def elastic_net(tree: Any, strength: Any, l1_ratio: Any, *, positive: bool = Fal
         value = jnp.sum(lam * (rho * _abs(x) + 0.5 * (1 - rho) * x * x))
         return _sign_constraint(value, x, positive)
 
-    return _map_sum(leaf_value, tree, strengths, ratios)
+    return map_sum(leaf_value, tree, strengths, ratios)
 
 
 def l2_norm(tree: Any, strength: Any) -> jax.Array:
@@ -236,14 +219,7 @@ def l2_norm(tree: Any, strength: Any) -> jax.Array:
     """
     check_nonnegative(strength, "strength")
     strengths = per_leaf(strength, tree, "strength", scalar=True)
-    return _map_sum(lambda x, lam: cast(lam, x) * _safe_l2(x), tree, strengths)
-
-
-def _group_norms(x: jax.Array, ids: jax.Array, count: int) -> jax.Array:
-    """Euclidean norm of each group ``{i : ids_i = g}`` (gradient 0 at a zero group)."""
-    squared = jax.ops.segment_sum((x * x).ravel(), ids.ravel(), num_segments=count)
-    positive = squared > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
+    return map_sum(lambda x, lam: cast(lam, x) * safe_norm(jnp.sum(x * x)), tree, strengths)
 
 
 def group_lasso(
@@ -291,14 +267,14 @@ def group_lasso(
     check_nonnegative(strength, "strength")
     if groups is None:
         return l2_norm(tree, strength)
-    strengths = per_leaf_groups(strength, tree, "strength")
-    ids, counts = _resolve_groups(tree, groups, num_groups, {"strength": strengths})
+    strengths = leaves_like(strength, tree, "strength")
+    ids, counts = resolve_groups(tree, groups, num_groups, {"strength": strengths})
 
     def leaf_value(x, lam, leaf_ids, count):
         lam = jnp.broadcast_to(cast(lam, x), (count,))
-        return jnp.sum(lam * _group_norms(x, leaf_ids, count))
+        return jnp.sum(lam * group_norms(x, leaf_ids, count))
 
-    return _map_sum(leaf_value, tree, strengths, ids, counts)
+    return map_sum(leaf_value, tree, strengths, ids, counts)
 
 
 def sparse_group_lasso(
@@ -352,23 +328,23 @@ def sparse_group_lasso(
 
         def whole_leaf(x, lam, rho):
             lam, rho = cast(lam, x), cast(rho, x)
-            return lam * (rho * jnp.sum(_abs(x)) + (1 - rho) * _safe_l2(x))
+            return lam * (rho * jnp.sum(_abs(x)) + (1 - rho) * safe_norm(jnp.sum(x * x)))
 
-        return _map_sum(whole_leaf, tree, strengths, ratios)
+        return map_sum(whole_leaf, tree, strengths, ratios)
 
-    strengths = per_leaf_groups(strength, tree, "strength")
-    ratios = per_leaf_groups(l1_ratio, tree, "l1_ratio")
-    ids, counts = _resolve_groups(
+    strengths = leaves_like(strength, tree, "strength")
+    ratios = leaves_like(l1_ratio, tree, "l1_ratio")
+    ids, counts = resolve_groups(
         tree, groups, num_groups, {"strength": strengths, "l1_ratio": ratios}
     )
 
     def leaf_value(x, lam, rho, leaf_ids, count):
         lam = jnp.broadcast_to(cast(lam, x), (count,))
         rho = jnp.broadcast_to(cast(rho, x), (count,))
-        l1_norms = jax.ops.segment_sum(_abs(x).ravel(), leaf_ids.ravel(), num_segments=count)
-        return jnp.sum(lam * (rho * l1_norms + (1 - rho) * _group_norms(x, leaf_ids, count)))
+        l1_norms = group_sums(_abs(x), leaf_ids, count)
+        return jnp.sum(lam * (rho * l1_norms + (1 - rho) * group_norms(x, leaf_ids, count)))
 
-    return _map_sum(leaf_value, tree, strengths, ratios, ids, counts)
+    return map_sum(leaf_value, tree, strengths, ratios, ids, counts)
 
 
 def linf_norm(tree: Any, strength: Any) -> jax.Array:
@@ -405,7 +381,7 @@ def linf_norm(tree: Any, strength: Any) -> jax.Array:
     def leaf_value(x, lam):
         return cast(lam, x) * jnp.max(_abs(x), initial=0)
 
-    return _map_sum(leaf_value, tree, strengths)
+    return map_sum(leaf_value, tree, strengths)
 
 
 def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
@@ -441,19 +417,14 @@ def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
       >>> round(float(penalties.nuclear_norm(jnp.array([[3.0, 0.0], [0.0, -4.0]]), 1.0)), 4)
       7.0
     """
-    for leaf in jax.tree.leaves(tree):
-        if jnp.ndim(leaf) < 2:
-            raise ValueError(
-                "tree must hold matrices (leaves with at least two dimensions) for the "
-                f"nuclear norm, got a leaf of shape {jnp.shape(leaf)}."
-            )
+    check_axes(tree, 2, "matrices for the nuclear norm")
     check_nonnegative(strength, "strength")
     strengths = per_leaf(strength, tree, "strength", batch_axes=2)
 
     def leaf_value(x, lam):
         return jnp.sum(cast(lam, x) * _nuclear(x))
 
-    return _map_sum(leaf_value, tree, strengths)
+    return map_sum(leaf_value, tree, strengths)
 
 
 def total_variation_1d(tree: Any, strength: Any) -> jax.Array:
@@ -486,12 +457,7 @@ def total_variation_1d(tree: Any, strength: Any) -> jax.Array:
       >>> float(penalties.total_variation_1d(jnp.array([0.0, 2.0, 2.0, -1.0]), 0.5))
       2.5
     """
-    for leaf in jax.tree.leaves(tree):
-        if jnp.ndim(leaf) < 1:
-            raise ValueError(
-                "tree must hold arrays with at least one dimension for the total "
-                "variation, got a scalar leaf."
-            )
+    check_axes(tree, 1, "signals for the 1-D total variation")
     check_nonnegative(strength, "strength")
     strengths = per_leaf(strength, tree, "strength", batch_axes=1)
 
@@ -499,7 +465,7 @@ def total_variation_1d(tree: Any, strength: Any) -> jax.Array:
         variation = jnp.sum(_abs(jnp.diff(x, axis=-1)), axis=-1)
         return jnp.sum(cast(lam, x) * variation)
 
-    return _map_sum(leaf_value, tree, strengths)
+    return map_sum(leaf_value, tree, strengths)
 
 
 def mcp(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.Array:
@@ -554,7 +520,7 @@ def mcp(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.
         value = jnp.sum(jnp.where(magnitude <= g * lam, inner, outer))
         return _sign_constraint(value, x, positive)
 
-    return _map_sum(leaf_value, tree, strengths, gammas)
+    return map_sum(leaf_value, tree, strengths, gammas)
 
 
 def scad(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.Array:
@@ -615,4 +581,4 @@ def scad(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax
         )
         return _sign_constraint(jnp.sum(value), x, positive)
 
-    return _map_sum(leaf_value, tree, strengths, gammas)
+    return map_sum(leaf_value, tree, strengths, gammas)

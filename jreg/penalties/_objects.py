@@ -29,8 +29,8 @@ import numpy as np
 
 from jreg import prox as _prox
 from jreg._checks import check_finite, check_interval, check_nonnegative, check_positive
+from jreg._trees import as_float, per_leaf
 from jreg.penalties import _functions as _f
-from jreg.penalties._common import align, as_float, per_leaf
 
 
 def _numeric(value: Any) -> list[Any]:
@@ -45,6 +45,36 @@ def _numeric(value: Any) -> list[Any]:
         for leaf in jax.tree.leaves(value)
         if isinstance(leaf, kinds) and not isinstance(leaf, jax.core.Tracer)
     ]
+
+
+def _check_strength(value: Any, name: str) -> None:
+    """A strength: concrete values must be non-negative and finite."""
+    check_nonnegative(_numeric(value), name)
+    check_finite(_numeric(value), name)
+
+
+def _is_empty(node: Any) -> bool:
+    """A subtree without leaves (``None``, ``optax.MaskedNode()``, ``()``, ...)."""
+    return not jax.tree.leaves(node)
+
+
+def align(value: Any, tree: Any) -> Any:
+    """Drop from a per-leaf ``value`` the subtrees that are empty in ``tree``.
+
+    A per-coordinate strength has the structure of the full parameters; when some
+    parameters are excluded by replacing them with an empty node (as ``optax.masked``
+    does with ``MaskedNode()``), the matching parts of ``value`` are replaced by the
+    same empty node so that the two structures still match. Scalars, and values whose
+    structure does not fit ``tree``, are returned unchanged (a mismatch is reported by
+    :func:`per_leaf`).
+    """
+    value_def = jax.tree.structure(value)
+    if value_def.num_leaves <= 1 and value_def.num_nodes <= 1:
+        return value
+    try:
+        return jax.tree.map(lambda t, v: t if _is_empty(t) else v, tree, value, is_leaf=_is_empty)
+    except (ValueError, TypeError):
+        return value
 
 
 def _matching(value: Any, tree: Any, name: str, **options: Any) -> Any:
@@ -221,8 +251,7 @@ class L1(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.l1), "l1")
-        check_finite(_numeric(self.l1), "l1")
+        _check_strength(self.l1, "l1")
 
     def value(self, tree: Any) -> jax.Array:
         return _f.l1(tree, _matching(self.l1, tree, "l1"))
@@ -261,8 +290,7 @@ class L2(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.l2), "l2")
-        check_finite(_numeric(self.l2), "l2")
+        _check_strength(self.l2, "l2")
 
     def value(self, tree: Any) -> jax.Array:
         return _f.squared_l2(tree, _times(2, _matching(self.l2, tree, "l2")))
@@ -306,9 +334,8 @@ class L1L2(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        for name in ("l1", "l2"):
-            check_nonnegative(_numeric(getattr(self, name)), name)
-            check_finite(_numeric(getattr(self, name)), name)
+        _check_strength(self.l1, "l1")
+        _check_strength(self.l2, "l2")
 
     def value(self, tree: Any) -> jax.Array:
         l1 = _matching(self.l1, tree, "l1")
@@ -361,8 +388,7 @@ class ElasticNet(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.alpha), "alpha")
-        check_finite(_numeric(self.alpha), "alpha")
+        _check_strength(self.alpha, "alpha")
         check_interval(_numeric(self.l1_ratio), "l1_ratio", 0.0, 1.0)
 
     def value(self, tree: Any) -> jax.Array:
@@ -411,8 +437,7 @@ class MCP(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.strength), "strength")
-        check_finite(_numeric(self.strength), "strength")
+        _check_strength(self.strength, "strength")
         check_positive(_numeric(self.gamma), "gamma")
 
     def value(self, tree: Any) -> jax.Array:
@@ -462,8 +487,7 @@ class SCAD(Penalty):
     separable: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.strength), "strength")
-        check_finite(_numeric(self.strength), "strength")
+        _check_strength(self.strength, "strength")
         check_interval(_numeric(self.gamma), "gamma", 1.0, float("inf"), low_inclusive=False)
 
     def value(self, tree: Any) -> jax.Array:
@@ -487,8 +511,7 @@ class _LeafNorm(Penalty):
     _options: ClassVar[dict[str, Any]] = {"scalar": True}
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.strength), "strength")
-        check_finite(_numeric(self.strength), "strength")
+        _check_strength(self.strength, "strength")
 
     def _strength(self, tree: Any) -> Any:
         return _matching(self.strength, tree, "strength", **self._options)
@@ -658,8 +681,7 @@ class GroupLasso(Penalty):
     num_groups: int | None = _static(None)
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.strength), "strength")
-        check_finite(_numeric(self.strength), "strength")
+        _check_strength(self.strength, "strength")
         object.__setattr__(self, "groups", _static_groups(self.groups))
 
     def _arguments(self, tree: Any) -> tuple[Any, dict[str, Any]]:
@@ -717,8 +739,7 @@ class SparseGroupLasso(Penalty):
     num_groups: int | None = _static(None)
 
     def __post_init__(self) -> None:
-        check_nonnegative(_numeric(self.strength), "strength")
-        check_finite(_numeric(self.strength), "strength")
+        _check_strength(self.strength, "strength")
         check_interval(_numeric(self.l1_ratio), "l1_ratio", 0.0, 1.0)
         object.__setattr__(self, "groups", _static_groups(self.groups))
 

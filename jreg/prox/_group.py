@@ -19,53 +19,34 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from jreg._checks import check_interval, check_nonnegative, is_concrete
-from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
+from jreg._checks import check_interval, check_nonnegative
+from jreg._groups import group_shrink, resolve_groups
+from jreg._trees import as_float, leaves_like, map_leaves, per_leaf, shrink_factor
 from jreg.prox._projections import l1_ball_leaf
-
-
-def scalar_per_leaf(value: Any, tree: Any, name: str) -> list[Any]:
-    """``value`` broadcast to ``tree``, checking each leaf value is a scalar."""
-    values = per_leaf(value, tree, name)
-    for v in values:
-        if np.ndim(v) != 0:
-            raise ValueError(
-                f"{name} must be a scalar or a pytree of scalars matching tree (one value "
-                f"per leaf) for this non-separable penalty, got a leaf of shape {np.shape(v)}."
-            )
-    return values
 
 
 @jax.jit
 def _block_shrink(x: jax.Array, threshold: jax.Array) -> jax.Array:
     """``x · max(0, 1 - threshold/‖x‖₂)`` for the whole array, 0 when ``x = 0``."""
-    squared = jnp.sum(x * x)
-    norm = jnp.sqrt(jnp.where(squared > 0, squared, 1))
-    factor = jnp.where(squared > 0, jnp.maximum(1 - threshold / norm, 0), 0)
-    return x * factor
+    return x * shrink_factor(jnp.sum(x * x), threshold)
 
 
-@functools.partial(jax.jit, static_argnames="num_groups")
-def _group_shrink(x: jax.Array, ids: jax.Array, threshold: jax.Array, num_groups: int):
-    """Block soft threshold of each group ``{i : ids_i = g}`` by ``threshold[g]``."""
-    squared = jax.ops.segment_sum((x * x).ravel(), ids.ravel(), num_segments=num_groups)
-    norm = jnp.sqrt(jnp.where(squared > 0, squared, 1))
-    factor = jnp.where(squared > 0, jnp.maximum(1 - threshold / norm, 0), 0)
-    return x * factor[ids]
+_group_shrink = jax.jit(group_shrink, static_argnames="count")
+
+
+def _soft_threshold(x: jax.Array, threshold: jax.Array) -> jax.Array:
+    return jnp.sign(x) * jnp.maximum(jnp.abs(x) - threshold, 0)
 
 
 @jax.jit
 def _sparse_block_shrink(x, l1_threshold, group_threshold):
-    u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - l1_threshold, 0)
-    return _block_shrink(u, group_threshold)
+    return _block_shrink(_soft_threshold(x, l1_threshold), group_threshold)
 
 
-@functools.partial(jax.jit, static_argnames="num_groups")
-def _sparse_group_shrink(x, ids, l1_threshold, group_threshold, num_groups):
-    u = jnp.sign(x) * jnp.maximum(jnp.abs(x) - l1_threshold[ids], 0)
-    return _group_shrink(u, ids, group_threshold, num_groups)
+@functools.partial(jax.jit, static_argnames="count")
+def _sparse_group_shrink(x, ids, l1_threshold, group_threshold, count):
+    return group_shrink(_soft_threshold(x, l1_threshold[ids]), ids, group_threshold, count)
 
 
 def l2_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
@@ -100,76 +81,14 @@ def l2_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     """
     check_nonnegative(strength, "strength")
     check_nonnegative(scaling, "scaling")
-    strengths = scalar_per_leaf(strength, tree, "strength")
-    scalings = scalar_per_leaf(scaling, tree, "scaling")
+    strengths = per_leaf(strength, tree, "strength", scalar=True)
+    scalings = per_leaf(scaling, tree, "scaling", scalar=True)
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
         return _block_shrink(x, jnp.asarray(s * lam, x.dtype)).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, scalings)
-
-
-def _resolve_groups(
-    tree: Any, groups: Any, num_groups: int | None, per_group: dict[str, list[Any]]
-) -> tuple[list[Any], list[int]]:
-    """Per-leaf integer id arrays and static group counts, validated.
-
-    ``per_group`` maps argument names to their per-leaf values, which may be scalars or
-    1-D arrays with one value per group.
-    """
-    leaves, tree_def = jax.tree.flatten(tree)
-    groups_def = jax.tree.structure(groups)
-    single = tree_def.num_leaves == 1 and tree_def.num_nodes == 1
-    if single and not (groups_def.num_leaves == 1 and groups_def.num_nodes == 1):
-        raise ValueError(
-            f"groups must be an integer array of group ids when tree is a single array; "
-            f"got {groups_def}."
-        )
-    if not single and groups_def != tree_def:
-        raise ValueError(
-            f"groups must be a pytree of integer arrays with the structure of tree "
-            f"({tree_def}); got {groups_def}."
-        )
-    group_leaves = jax.tree.leaves(groups)
-    if num_groups is not None and (not isinstance(num_groups, (int, np.integer)) or num_groups < 1):
-        raise ValueError(f"num_groups must be a positive Python int, got {num_groups!r}.")
-
-    ids_out, counts = [], []
-    for index, (leaf, ids) in enumerate(zip(leaves, group_leaves, strict=True)):
-        ids = ids if isinstance(ids, jax.core.Tracer) else np.asarray(ids)
-        if not jnp.issubdtype(ids.dtype, jnp.integer):
-            raise ValueError(f"groups must hold integer group ids, got dtype {ids.dtype}.")
-        check_broadcasts(ids, np.shape(leaf), "groups", "the matching leaf of tree, of shape")
-        count = num_groups
-        if count is None:
-            for values in per_group.values():
-                if np.ndim(values[index]) == 1:
-                    count = int(np.shape(values[index])[0])
-                    break
-        if count is None:
-            if not is_concrete(ids):
-                raise ValueError(
-                    "num_groups must be given when groups are traced (under jit, pass "
-                    "groups as a static or closed-over array, or set num_groups)."
-                )
-            count = int(ids.max()) + 1 if ids.size else 1
-        for name, values in per_group.items():
-            value = values[index]
-            bad_length = np.ndim(value) == 1 and np.shape(value)[0] != count
-            if np.ndim(value) not in (0, 1) or bad_length:
-                raise ValueError(
-                    f"{name} must hold a scalar or one value per group ({count} groups) for "
-                    f"each leaf, got shape {np.shape(value)}."
-                )
-        if is_concrete(ids) and ids.size and (ids.min() < 0 or ids.max() >= count):
-            raise ValueError(
-                f"groups must hold ids in [0, {count}) (num_groups={count}), got ids in "
-                f"[{ids.min()}, {ids.max()}]."
-            )
-        ids_out.append(jnp.broadcast_to(jnp.asarray(ids), np.shape(leaf)))
-        counts.append(count)
-    return ids_out, counts
 
 
 def group_lasso(
@@ -228,11 +147,11 @@ def group_lasso(
     """
     check_nonnegative(strength, "strength")
     check_nonnegative(scaling, "scaling")
-    scalings = scalar_per_leaf(scaling, tree, "scaling")
+    scalings = per_leaf(scaling, tree, "scaling", scalar=True)
     if groups is None:
         return l2_norm(tree, strength, scaling)
-    strengths = per_leaf(strength, tree, "strength")
-    ids, counts = _resolve_groups(tree, groups, num_groups, {"strength": strengths})
+    strengths = leaves_like(strength, tree, "strength")
+    ids, counts = resolve_groups(tree, groups, num_groups, {"strength": strengths})
 
     def leaf_prox(x, lam, s, leaf_ids, count):
         x = as_float(x)
@@ -293,10 +212,10 @@ def sparse_group_lasso(
     check_nonnegative(strength, "strength")
     check_interval(l1_ratio, "l1_ratio", 0.0, 1.0)
     check_nonnegative(scaling, "scaling")
-    scalings = scalar_per_leaf(scaling, tree, "scaling")
+    scalings = per_leaf(scaling, tree, "scaling", scalar=True)
     if groups is None:
-        strengths = scalar_per_leaf(strength, tree, "strength")
-        ratios = scalar_per_leaf(l1_ratio, tree, "l1_ratio")
+        strengths = per_leaf(strength, tree, "strength", scalar=True)
+        ratios = per_leaf(l1_ratio, tree, "l1_ratio", scalar=True)
 
         def whole_leaf(x, lam, rho, s):
             x = as_float(x)
@@ -306,9 +225,9 @@ def sparse_group_lasso(
 
         return map_leaves(whole_leaf, tree, strengths, ratios, scalings)
 
-    strengths = per_leaf(strength, tree, "strength")
-    ratios = per_leaf(l1_ratio, tree, "l1_ratio")
-    ids, counts = _resolve_groups(
+    strengths = leaves_like(strength, tree, "strength")
+    ratios = leaves_like(l1_ratio, tree, "l1_ratio")
+    ids, counts = resolve_groups(
         tree, groups, num_groups, {"strength": strengths, "l1_ratio": ratios}
     )
 
@@ -369,8 +288,8 @@ def linf_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     """
     check_nonnegative(strength, "strength")
     check_nonnegative(scaling, "scaling")
-    strengths = scalar_per_leaf(strength, tree, "strength")
-    scalings = scalar_per_leaf(scaling, tree, "scaling")
+    strengths = per_leaf(strength, tree, "strength", scalar=True)
+    scalings = per_leaf(scaling, tree, "scaling", scalar=True)
 
     def leaf_prox(x, lam, s):
         x = as_float(x)

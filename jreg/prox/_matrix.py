@@ -6,10 +6,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jreg._checks import check_nonnegative
-from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
+from jreg._trees import as_float, cast, check_axes, map_leaves, per_leaf
 
 _HIGHEST = jax.lax.Precision.HIGHEST  # full float32 precision where matmuls default to TF32
 
@@ -130,24 +129,15 @@ def nuclear_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
       [[1. 0.]
        [0. 0.]]
     """
-    for leaf in jax.tree.leaves(tree):
-        if np.ndim(leaf) < 2:
-            raise ValueError(
-                f"tree must hold matrices (leaves with at least two axes) for the nuclear "
-                f"norm, got a leaf of shape {np.shape(leaf)}."
-            )
+    check_axes(tree, 2, "matrices for the nuclear norm")
     check_nonnegative(strength, "strength")
     check_nonnegative(scaling, "scaling")
-    strengths = per_leaf(strength, tree, "strength")
-    scalings = per_leaf(scaling, tree, "scaling")
-    for leaf, lam, s in zip(jax.tree.leaves(tree), strengths, scalings, strict=True):
-        batch = np.shape(leaf)[:-2]
-        check_broadcasts(lam, batch, "strength", "the batch shape of the matching leaf,")
-        check_broadcasts(s, batch, "scaling", "the batch shape of the matching leaf,")
+    strengths = per_leaf(strength, tree, "strength", batch_axes=2)
+    scalings = per_leaf(scaling, tree, "scaling", batch_axes=2)
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
-        threshold = jnp.broadcast_to(jnp.asarray(s * jnp.asarray(lam), x.dtype), x.shape[:-2])
+        threshold = jnp.broadcast_to(cast(s * jnp.asarray(lam), x), x.shape[:-2])
         return _singular_value_threshold(x, threshold).astype(x.dtype)
 
     return map_leaves(leaf_prox, tree, strengths, scalings)

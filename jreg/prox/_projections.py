@@ -22,18 +22,7 @@ import numpy as np
 import optax
 
 from jreg._checks import check_nonnegative, check_positive, is_concrete
-from jreg.prox._common import as_float, check_broadcasts, like, map_leaves, per_leaf
-
-
-def _scalar_per_leaf(value: Any, tree: Any, name: str) -> list[Any]:
-    values = per_leaf(value, tree, name)
-    for v in values:
-        if np.ndim(v) != 0:
-            raise ValueError(
-                f"{name} must be a scalar or a pytree of scalars matching tree (one value "
-                f"per leaf), got a leaf of shape {np.shape(v)}."
-            )
-    return values
+from jreg._trees import as_float, like, map_leaves, per_leaf
 
 
 def projection_non_negative(tree: Any) -> Any:
@@ -89,9 +78,7 @@ def projection_box(tree: Any, lower: Any, upper: Any) -> Any:
     """
     lowers = per_leaf(lower, tree, "lower")
     uppers = per_leaf(upper, tree, "upper")
-    for leaf, lo, up in zip(jax.tree.leaves(tree), lowers, uppers, strict=True):
-        check_broadcasts(lo, np.shape(leaf), "lower", "the matching leaf of tree, of shape")
-        check_broadcasts(up, np.shape(leaf), "upper", "the matching leaf of tree, of shape")
+    for lo, up in zip(lowers, uppers, strict=True):
         if is_concrete(lo) and is_concrete(up) and np.any(np.asarray(lo) > np.asarray(up)):
             raise ValueError("lower must not exceed upper.")
 
@@ -122,7 +109,7 @@ def _ball_leaf(x: jax.Array, radius: jax.Array, projection) -> jax.Array:
 
 def _ball(tree: Any, radius: Any, projection) -> Any:
     check_nonnegative(radius, "radius")
-    radii = _scalar_per_leaf(radius, tree, "radius")
+    radii = per_leaf(radius, tree, "radius", scalar=True)
 
     def leaf_projection(x, r):
         x = as_float(x)
@@ -259,7 +246,7 @@ def projection_simplex(tree: Any, total: Any = 1.0) -> Any:
       [0.75 0.25 0.  ]
     """
     check_positive(total, "total")
-    totals = _scalar_per_leaf(total, tree, "total")
+    totals = per_leaf(total, tree, "total", scalar=True)
 
     def leaf_projection(x, t):
         x = as_float(x)

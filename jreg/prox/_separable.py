@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jreg._checks import check_interval, check_nonnegative, is_concrete
-from jreg.prox._common import as_float, check_broadcasts, like, map_leaves, per_leaf
+from jreg._checks import check_interval, check_nonnegative, describe, is_concrete
+from jreg._trees import as_float, leaves_like, like, map_leaves, per_leaf
 
 
 def _soft_threshold(x: jax.Array, threshold: jax.Array, positive: bool) -> jax.Array:
@@ -32,15 +32,8 @@ def _soft_threshold(x: jax.Array, threshold: jax.Array, positive: bool) -> jax.A
 
 
 def _prepare(tree: Any, named_values: dict[str, Any]) -> list[list[Any]]:
-    """Broadcast each named value to ``tree`` and check every leaf broadcasts."""
-    leaves = jax.tree.leaves(tree)
-    out = []
-    for name, value in named_values.items():
-        values = per_leaf(value, tree, name)
-        for leaf, v in zip(leaves, values, strict=True):
-            check_broadcasts(v, np.shape(leaf), name, "the matching leaf of tree, of shape")
-        out.append(values)
-    return out
+    """Each named value broadcast to ``tree`` (one entry per leaf), shapes checked."""
+    return [per_leaf(value, tree, name) for name, value in named_values.items()]
 
 
 def l1(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool = False) -> Any:
@@ -201,22 +194,16 @@ def _check_gamma(gamma: Any, scaling: Any, tree: Any, offset: float, bound: str)
     """Raise unless ``gamma > offset + scaling`` wherever both are concrete."""
     if not (is_concrete(gamma) and is_concrete(scaling)):
         return
-    gammas = per_leaf(gamma, tree, "gamma")
-    scalings = per_leaf(scaling, tree, "scaling")
+    gammas = leaves_like(gamma, tree, "gamma")
+    scalings = leaves_like(scaling, tree, "scaling")
     for g, s in zip(gammas, scalings, strict=True):
         g, s = np.asarray(g), np.asarray(s)
         if not np.all(g > offset + s):
             raise ValueError(
                 f"gamma must be greater than {bound} (the prox problem is then strongly "
-                f"convex and has the closed-form solution), got gamma {_range(g)} and "
-                f"scaling {_range(s)}."
+                f"convex and has the closed-form solution), got gamma {describe(g)} and "
+                f"scaling {describe(s)}."
             )
-
-
-def _range(value: np.ndarray) -> str:
-    if value.ndim == 0:
-        return repr(value.item())
-    return f"in [{np.min(value)!r}, {np.max(value)!r}]"
 
 
 def mcp(

@@ -6,11 +6,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from jreg._checks import check_nonnegative
-from jreg.prox._common import as_float, check_broadcasts, map_leaves, per_leaf
+from jreg._trees import as_float, cast, check_axes, map_leaves, per_leaf
 
 
 def _condat(y: jax.Array, lam: jax.Array) -> jax.Array:
@@ -196,25 +195,16 @@ def total_variation_1d(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
       >>> print(prox.total_variation_1d(jnp.array([0.0, 0.0, 3.0, 3.0]), 1.0))
       [0.5 0.5 2.5 2.5]
     """
-    for leaf in jax.tree.leaves(tree):
-        if np.ndim(leaf) < 1 or np.shape(leaf)[-1] == 0:
-            raise ValueError(
-                f"tree must hold signals (leaves with at least one axis of positive "
-                f"length) for the 1-D total variation, got a leaf of shape {np.shape(leaf)}."
-            )
+    check_axes(tree, 1, "signals for the 1-D total variation", nonempty=True)
     check_nonnegative(strength, "strength")
     check_nonnegative(scaling, "scaling")
-    strengths = per_leaf(strength, tree, "strength")
-    scalings = per_leaf(scaling, tree, "scaling")
-    for leaf, lam, s in zip(jax.tree.leaves(tree), strengths, scalings, strict=True):
-        batch = np.shape(leaf)[:-1]
-        check_broadcasts(lam, batch, "strength", "the batch shape of the matching leaf,")
-        check_broadcasts(s, batch, "scaling", "the batch shape of the matching leaf,")
+    strengths = per_leaf(strength, tree, "strength", batch_axes=1)
+    scalings = per_leaf(scaling, tree, "scaling", batch_axes=1)
 
     def leaf_prox(x, lam, s):
         x = as_float(x)
         shape = x.shape
-        weight = jnp.broadcast_to(jnp.asarray(s * jnp.asarray(lam), x.dtype), shape[:-1])
+        weight = jnp.broadcast_to(cast(s * jnp.asarray(lam), x), shape[:-1])
         rows = _tv_rows_compiled(x.reshape(-1, shape[-1]), weight.reshape(-1))
         return rows.reshape(shape).astype(x.dtype)
 

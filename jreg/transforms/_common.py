@@ -62,13 +62,23 @@ def resolve(value: Any, count: jax.Array) -> Any:
     return value(count) if callable(value) else value
 
 
-def prox_update(penalty: Any, updates: Any, params: Any, scaling: Any) -> Any:
-    """``prox_{scaling·g}(params + updates) - params``, in the dtypes of ``updates``."""
-    target = jax.tree.map(lambda p, u: p + u, params, updates)
-    new_params = penalty.prox(target, scaling)
+def zero_count() -> jax.Array:
+    """The initial ``count`` of every state (int32, as optax's)."""
+    return jnp.zeros([], jnp.int32)
+
+
+def landing_update(operator: Any, updates: Any, params: Any) -> Any:
+    """``operator(params + updates) - params``, in the dtypes of ``updates``: the update
+    after which ``optax.apply_updates`` lands on ``operator`` of the plain step."""
+    new_params = operator(jax.tree.map(lambda p, u: p + u, params, updates))
     return jax.tree.map(
         lambda n, p, u: (n - p).astype(jnp.result_type(u)), new_params, params, updates
     )
+
+
+def prox_update(penalty: Any, updates: Any, params: Any, scaling: Any) -> Any:
+    """``prox_{scaling·g}(params + updates) - params``, in the dtypes of ``updates``."""
+    return landing_update(lambda target: penalty.prox(target, scaling), updates, params)
 
 
 def masked(inner: optax.GradientTransformationExtraArgs, mask: Any, **kwargs: Any):

@@ -24,7 +24,15 @@ import optax
 
 from jreg import prox as _prox
 from jreg._checks import check_interval, is_concrete
-from jreg.transforms._common import check_hyperparameter, masked, require_params, resolve
+from jreg._trees import safe_norm
+from jreg.transforms._common import (
+    check_hyperparameter,
+    landing_update,
+    masked,
+    require_params,
+    resolve,
+    zero_count,
+)
 
 
 class ConstraintState(NamedTuple):
@@ -52,9 +60,7 @@ def _column_norms(w: jax.Array, axes: tuple[int, ...]) -> jax.Array:
                 f"axis {a} is out of range for a parameter of shape {w.shape}; mask out "
                 "the parameters the constraint does not apply to (for example biases)."
             )
-    squared = jnp.sum(w * w, axis=axes, keepdims=True)
-    positive = squared > 0  # no NaN gradient through the square root at a zero column
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
+    return safe_norm(jnp.sum(w * w, axis=axes, keepdims=True))  # no NaN gradient at 0
 
 
 def _rescale(w: jax.Array, norms: jax.Array, desired: jax.Array) -> jax.Array:
@@ -69,20 +75,30 @@ def _constraint(project, hyperparameters: dict[str, Any], mask: Any):
 
     def init_fn(params: Any) -> ConstraintState:
         del params
-        return ConstraintState(count=jnp.zeros([], jnp.int32))
+        return ConstraintState(count=zero_count())
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
         require_params(params)
         values = {name: resolve(v, state.count) for name, v in hyperparameters.items()}
-        target = jax.tree.map(lambda p, u: p + u, params, updates)
-        new_params = project(target, **values)
-        new_updates = jax.tree.map(
-            lambda n, p, u: (n - p).astype(jnp.result_type(u)), new_params, params, updates
-        )
+        new_updates = landing_update(lambda target: project(target, **values), updates, params)
         return new_updates, ConstraintState(count=optax.safe_increment(state.count))
 
     return masked(optax.GradientTransformationExtraArgs(init_fn, update_fn), mask)
+
+
+def _norm_constraint(desired, hyperparameters: dict[str, Any], axis: Any, mask: Any):
+    """Rescale each weight vector (norm over ``axis``) to ``desired(norms, **values)``."""
+    axes = _axes(axis)
+
+    def project(tree, **values):
+        def leaf(w):
+            norms = _column_norms(w, axes)
+            return _rescale(w, norms, desired(norms, **values))
+
+        return jax.tree.map(leaf, tree)
+
+    return _constraint(project, hyperparameters, mask)
 
 
 def max_norm(
@@ -123,16 +139,11 @@ def max_norm(
        [0.8 0.4]]
     """
     check_hyperparameter(max_value, "max_value")
-    axes = _axes(axis)
 
-    def project(tree, max_value):
-        def leaf(w):
-            norms = _column_norms(w, axes)
-            return _rescale(w, norms, jnp.minimum(norms, max_value))
+    def desired(norms, max_value):
+        return jnp.minimum(norms, max_value)
 
-        return jax.tree.map(leaf, tree)
-
-    return _constraint(project, {"max_value": max_value}, mask)
+    return _norm_constraint(desired, {"max_value": max_value}, axis, mask)
 
 
 def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformationExtraArgs:
@@ -168,16 +179,7 @@ def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformatio
       [[0.6 0. ]
        [0.8 1. ]]
     """
-    axes = _axes(axis)
-
-    def project(tree):
-        def leaf(w):
-            norms = _column_norms(w, axes)
-            return _rescale(w, norms, jnp.ones_like(norms))
-
-        return jax.tree.map(leaf, tree)
-
-    return _constraint(project, {}, mask)
+    return _norm_constraint(jnp.ones_like, {}, axis, mask)
 
 
 def non_neg(*, mask: Any = None) -> optax.GradientTransformationExtraArgs:
@@ -266,15 +268,9 @@ def min_max_norm(
         and min_value > max_value
     ):
         raise ValueError(f"min_value must not exceed max_value, got {min_value!r} > {max_value!r}.")
-    axes = _axes(axis)
 
-    def project(tree, min_value, max_value, rate):
-        def leaf(w):
-            norms = _column_norms(w, axes)
-            desired = rate * jnp.clip(norms, min_value, max_value) + (1 - rate) * norms
-            return _rescale(w, norms, desired)
-
-        return jax.tree.map(leaf, tree)
+    def desired(norms, min_value, max_value, rate):
+        return rate * jnp.clip(norms, min_value, max_value) + (1 - rate) * norms
 
     hyperparameters = {"min_value": min_value, "max_value": max_value, "rate": rate}
-    return _constraint(project, hyperparameters, mask)
+    return _norm_constraint(desired, hyperparameters, axis, mask)

@@ -41,6 +41,7 @@ from jreg.transforms._common import (
     prox_update,
     require_params,
     resolve,
+    zero_count,
 )
 
 
@@ -181,7 +182,7 @@ def prox_sgd(
 
     def init_fn(params: Any) -> ProxSGDState:
         velocity = None if momentum is None else optax.tree.zeros_like(params)
-        return ProxSGDState(count=jnp.zeros([], jnp.int32), velocity=velocity)
+        return ProxSGDState(count=zero_count(), velocity=velocity)
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
@@ -286,7 +287,7 @@ def prox_adagrad(
 
     def init_fn(params: Any) -> ProxAdagradState:
         inner = rss.init(params)
-        return ProxAdagradState(count=jnp.zeros([], jnp.int32), sum_of_squares=inner.sum_of_squares)
+        return ProxAdagradState(count=zero_count(), sum_of_squares=inner.sum_of_squares)
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args

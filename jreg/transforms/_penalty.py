@@ -17,6 +17,7 @@ from jreg.transforms._common import (
     prox_update,
     require_params,
     resolve,
+    zero_count,
 )
 
 
@@ -30,10 +31,6 @@ class ProximalStepState(NamedTuple):
     """State of :func:`proximal_step`: the number of updates so far."""
 
     count: jax.Array
-
-
-def _zero_count() -> jax.Array:
-    return jnp.zeros([], jnp.int32)
 
 
 def add_penalty_gradient(penalty: Any, mask: Any = None) -> optax.GradientTransformationExtraArgs:
@@ -90,7 +87,7 @@ def add_penalty_gradient(penalty: Any, mask: Any = None) -> optax.GradientTransf
 
     def init_fn(params: Any) -> AddPenaltyGradientState:
         del params
-        return AddPenaltyGradientState(count=_zero_count())
+        return AddPenaltyGradientState(count=zero_count())
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
@@ -170,7 +167,7 @@ def proximal_step(
 
     def init_fn(params: Any) -> ProximalStepState:
         del params
-        return ProximalStepState(count=_zero_count())
+        return ProximalStepState(count=zero_count())
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
