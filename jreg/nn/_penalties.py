@@ -185,7 +185,20 @@ def penalty(model_or_state: Any, rules: Any, *, wrt: Any = nnx.Param) -> jax.Arr
 
 
 class ActivityLoss(nnx.Variable):
-    """Variable type holding the penalty recorded by :class:`ActivityRegularization`."""
+    """Variable type holding the penalty recorded by :class:`ActivityRegularization`.
+
+    Use it as an NNX filter to read or exclude the recorded penalties.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from flax import nnx
+      >>> import jreg
+      >>> layer = jreg.nn.ActivityRegularization(l2=1.0)
+      >>> _ = layer(jnp.array([[3.0, 4.0]]))
+      >>> recorded = nnx.state(layer, jreg.nn.ActivityLoss)
+      >>> [float(v) for v in jax.tree.leaves(recorded)]
+      [25.0]
+    """
 
 
 class ActivityRegularization(nnx.Module):
