@@ -1,4 +1,4 @@
-"""Per-leaf helpers shared by :mod:`jreg.prox`, :mod:`jreg.penalties` and the transforms.
+"""Per-leaf helpers shared by `jreg.prox`, `jreg.penalties` and the transforms.
 
 Every penalty is a sum over the leaves of a pytree and every prox acts leaf by leaf;
 strengths are scalars or pytrees matching the tree. These helpers broadcast such values

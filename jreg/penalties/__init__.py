@@ -1,16 +1,16 @@
 r"""Penalty values over pytrees, as functions and as objects.
 
 Functions ``jreg.penalties.<name>(tree, *strengths, **options)`` return the scalar
-:math:`g(\text{tree}) = \sum_{\text{leaves}} g(\text{leaf})`, with the names, strengths
+$g(\text{tree}) = \sum_{\text{leaves}} g(\text{leaf})$, with the names, strengths
 and constants of the proximal operators ``jreg.prox.<name>`` (``squared_l2`` is
-:math:`\tfrac12\lambda\|x\|^2`, ``elastic_net`` is scikit-learn's
-:math:`\lambda(\rho\|x\|_1 + \tfrac12(1-\rho)\|x\|^2)`, the norms carry no
-:math:`\tfrac12`).
+$\tfrac12\lambda\|x\|^2$, ``elastic_net`` is scikit-learn's
+$\lambda(\rho\|x\|_1 + \tfrac12(1-\rho)\|x\|^2)$, the norms carry no
+$\tfrac12$).
 
 Objects (immutable pytrees) bundle a penalty with its strengths and expose
 ``.value(tree)``, ``.prox(tree, scaling=1.0)`` and ``.separable``: the Keras
 regularizers ``L1(l1)``, ``L2(l2)``, ``L1L2(l1, l2)`` (``l2·Σw²``, no
-:math:`\tfrac12`), scikit-learn's ``ElasticNet(alpha, l1_ratio)``, the structured and
+$\tfrac12$), scikit-learn's ``ElasticNet(alpha, l1_ratio)``, the structured and
 non-convex penalties, and the constraints (value 0 on the set, ``inf`` outside, prox =
 projection). See ``docs/penalties.md``.
 """

@@ -1,13 +1,14 @@
-r"""Penalty values :math:`g(\text{tree})`, with the names and strengths of ``jreg.prox``.
+r"""Penalty values $g(\text{tree})$, with the names and strengths of ``jreg.prox``.
 
-Every penalty is a sum over the leaves of ``tree``, :math:`g(\text{tree}) =
-\sum_{\text{leaves}} g(\text{leaf})`, and ``jreg.prox.<name>(tree, ..., scaling)`` is
-its proximal operator :math:`\operatorname{argmin}_y \tfrac12\|x - y\|^2 + s\,g(y)`.
+Every penalty is a sum over the leaves of ``tree``,
+$g(\text{tree}) = \sum_{\text{leaves}} g(\text{leaf})$, and
+``jreg.prox.<name>(tree, ..., scaling)`` is its proximal operator
+$\operatorname{argmin}_y \tfrac12\|x - y\|^2 + s\,g(y)$.
 Strengths are scalars or pytrees with the structure of ``tree`` whose leaves broadcast
 against the matching leaf (per-coordinate weights); the norms (``l2_norm``,
 ``linf_norm``, ``nuclear_norm``, ``total_variation_1d``) take one strength per leaf.
 
-The values are differentiable with :func:`jax.grad`; at the kinks of :math:`|t|` and
+The values are differentiable with `jax.grad`; at the kinks of $|t|$ and
 of the norms the derivative is the minimum-norm subgradient (``sign(0) = 0``, as in
 TensorFlow and Keras), so the gradient of ``l1`` at a zero weight is zero.
 """
@@ -69,17 +70,17 @@ def _sign_constraint(value: jax.Array, x: jax.Array, positive: bool) -> jax.Arra
 def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
     r"""L1 penalty.
 
-    .. math::
+    $$
+    g(x) = \sum_i \lambda_i |x_i| \;\bigl(+\,\iota_{\{x \ge 0\}}(x)
+    \text{ if positive}\bigr),
+    $$
 
-        g(x) = \sum_i \lambda_i |x_i| \;\bigl(+\,\iota_{\{x \ge 0\}}(x)
-        \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength`` (no :math:`\tfrac12`; the sum runs over every
-    coordinate of every leaf). Its prox is :func:`jreg.prox.l1`.
+    with $\lambda$ = ``strength`` (no $\tfrac12$; the sum runs over every
+    coordinate of every leaf). Its prox is `jreg.prox.l1`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf (per-coordinate weights).
       positive: add the indicator of the non-negative orthant (``inf`` if any
         coordinate is negative).
@@ -108,18 +109,18 @@ def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
 def squared_l2(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
     r"""Half the squared L2 norm (ridge / weight decay).
 
-    .. math::
+    $$
+    g(x) = \tfrac{1}{2} \sum_i \lambda_i x_i^2 \;\bigl(+\,\iota_{\{x \ge 0\}}(x)
+    \text{ if positive}\bigr),
+    $$
 
-        g(x) = \tfrac{1}{2} \sum_i \lambda_i x_i^2 \;\bigl(+\,\iota_{\{x \ge 0\}}(x)
-        \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength``. Note the :math:`\tfrac12`: the Keras penalty
+    with $\lambda$ = ``strength``. Note the $\tfrac12$: the Keras penalty
     ``L2(l2)`` = ``l2·Σw²`` is ``squared_l2(tree, 2 * l2)``. Its prox is
-    :func:`jreg.prox.squared_l2`.
+    `jreg.prox.squared_l2`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
       positive: add the indicator of the non-negative orthant.
 
@@ -147,20 +148,20 @@ def squared_l2(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array
 def elastic_net(tree: Any, strength: Any, l1_ratio: Any, *, positive: bool = False) -> jax.Array:
     r"""Elastic-net penalty (scikit-learn's parametrisation).
 
-    .. math::
+    $$
+    g(x) = \sum_i \lambda_i \bigl(\rho_i |x_i| + \tfrac{1}{2}(1 - \rho_i) x_i^2\bigr)
+    \;\bigl(+\,\iota_{\{x \ge 0\}}(x) \text{ if positive}\bigr),
+    $$
 
-        g(x) = \sum_i \lambda_i \bigl(\rho_i |x_i| + \tfrac{1}{2}(1 - \rho_i) x_i^2\bigr)
-        \;\bigl(+\,\iota_{\{x \ge 0\}}(x) \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength`` (scikit-learn's ``alpha``) and :math:`\rho` =
-    ``l1_ratio`` (1 is pure L1, 0 is :func:`squared_l2`). Its prox is
-    :func:`jreg.prox.elastic_net`.
+    with $\lambda$ = ``strength`` (scikit-learn's ``alpha``) and $\rho$ =
+    ``l1_ratio`` (1 is pure L1, 0 is `squared_l2`). Its prox is
+    `jreg.prox.elastic_net`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      l1_ratio: :math:`\rho \in [0, 1]`, a scalar or a pytree like ``strength``.
+      l1_ratio: $\rho \in [0, 1]$, a scalar or a pytree like ``strength``.
       positive: add the indicator of the non-negative orthant.
 
     Returns:
@@ -192,17 +193,17 @@ def elastic_net(tree: Any, strength: Any, l1_ratio: Any, *, positive: bool = Fal
 def l2_norm(tree: Any, strength: Any) -> jax.Array:
     r"""Euclidean norm of each leaf (not squared).
 
-    .. math::
+    $$
+    g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \|x_\ell\|_2,
+    $$
 
-        g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \|x_\ell\|_2,
-
-    with :math:`\lambda` = ``strength``, one value per leaf (a leaf is one group; see
-    :func:`group_lasso` for groups inside a leaf). Its prox is :func:`jreg.prox.l2_norm`
+    with $\lambda$ = ``strength``, one value per leaf (a leaf is one group; see
+    `group_lasso` for groups inside a leaf). Its prox is `jreg.prox.l2_norm`
     (block soft thresholding).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars matching
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars matching
         ``tree``.
 
     Returns:
@@ -227,19 +228,19 @@ def group_lasso(
 ) -> jax.Array:
     r"""Group lasso: the sum of the (unsquared) Euclidean norms of groups of coordinates.
 
-    .. math::
+    $$
+    g(x) = \sum_g \lambda_g \|x_g\|_2,
+    $$
 
-        g(x) = \sum_g \lambda_g \|x_g\|_2,
-
-    with :math:`\lambda` = ``strength`` and :math:`x_g` the coordinates of group
-    :math:`g` (no :math:`\sqrt{|g|}` factor: put it in ``strength`` if wanted). Groups
-    never span leaves; with ``groups=None`` each leaf is one group (:func:`l2_norm`).
-    Its prox is :func:`jreg.prox.group_lasso`, with the same ``groups`` and
+    with $\lambda$ = ``strength`` and $x_g$ the coordinates of group
+    $g$ (no $\sqrt{|g|}$ factor: put it in ``strength`` if wanted). Groups
+    never span leaves; with ``groups=None`` each leaf is one group (`l2_norm`).
+    Its prox is `jreg.prox.group_lasso`, with the same ``groups`` and
     ``num_groups``.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`: a scalar, or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$: a scalar, or a pytree matching ``tree`` whose
         leaves are scalars or 1-D arrays with one strength per group of that leaf.
       groups: ``None``, or integer group ids in ``[0, num_groups)``: an array when
         ``tree`` is a single array, otherwise a pytree of arrays with the structure of
@@ -253,7 +254,7 @@ def group_lasso(
 
     Raises:
       ValueError: if a concrete ``strength`` is negative or does not match ``tree``, or
-        ``groups`` / ``num_groups`` are invalid (as :func:`jreg.prox.group_lasso`).
+        ``groups`` / ``num_groups`` are invalid (as `jreg.prox.group_lasso`).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -287,27 +288,27 @@ def sparse_group_lasso(
 ) -> jax.Array:
     r"""Sparse group lasso: a mix of the L1 norm and the group lasso.
 
-    .. math::
+    $$
+    g(x) = \sum_g \lambda_g\bigl(\rho_g \|x_g\|_1 + (1 - \rho_g)\|x_g\|_2\bigr),
+    $$
 
-        g(x) = \sum_g \lambda_g\bigl(\rho_g \|x_g\|_1 + (1 - \rho_g)\|x_g\|_2\bigr),
-
-    with :math:`\lambda` = ``strength`` and :math:`\rho` = ``l1_ratio`` (1 is the
-    lasso, 0 the group lasso); no :math:`\tfrac12` anywhere. Its prox is
-    :func:`jreg.prox.sparse_group_lasso`.
+    with $\lambda$ = ``strength`` and $\rho$ = ``l1_ratio`` (1 is the
+    lasso, 0 the group lasso); no $\tfrac12$ anywhere. Its prox is
+    `jreg.prox.sparse_group_lasso`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, as in :func:`group_lasso` (per leaf or per
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, as in `group_lasso` (per leaf or per
         group).
-      l1_ratio: :math:`\rho \in [0, 1]`, like ``strength``.
-      groups: as in :func:`group_lasso` (``None``: each leaf is one group).
-      num_groups: as in :func:`group_lasso`.
+      l1_ratio: $\rho \in [0, 1]$, like ``strength``.
+      groups: as in `group_lasso` (``None``: each leaf is one group).
+      num_groups: as in `group_lasso`.
 
     Returns:
       A scalar array.
 
     Raises:
-      ValueError: as :func:`group_lasso`, and if ``l1_ratio`` lies outside [0, 1].
+      ValueError: as `group_lasso`, and if ``l1_ratio`` lies outside [0, 1].
 
     References:
       Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
@@ -350,17 +351,17 @@ def sparse_group_lasso(
 def linf_norm(tree: Any, strength: Any) -> jax.Array:
     r"""Maximum absolute value of each leaf.
 
-    .. math::
+    $$
+    g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \|x_\ell\|_\infty
+    = \sum_\ell \lambda_\ell \max_i |x_{\ell,i}|,
+    $$
 
-        g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \|x_\ell\|_\infty
-        = \sum_\ell \lambda_\ell \max_i |x_{\ell,i}|,
-
-    with :math:`\lambda` = ``strength``, one value per leaf (an empty leaf counts 0).
-    Its prox is :func:`jreg.prox.linf_norm`.
+    with $\lambda$ = ``strength``, one value per leaf (an empty leaf counts 0).
+    Its prox is `jreg.prox.linf_norm`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars matching
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars matching
         ``tree``.
 
     Returns:
@@ -387,20 +388,20 @@ def linf_norm(tree: Any, strength: Any) -> jax.Array:
 def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
     r"""Nuclear (trace) norm of each matrix leaf: the sum of its singular values.
 
-    .. math::
+    $$
+    g(X) = \sum_{\text{leaves } \ell} \lambda_\ell \|X_\ell\|_*
+    = \sum_\ell \lambda_\ell \sum_k \sigma_k(X_\ell),
+    $$
 
-        g(X) = \sum_{\text{leaves } \ell} \lambda_\ell \|X_\ell\|_*
-        = \sum_\ell \lambda_\ell \sum_k \sigma_k(X_\ell),
-
-    with :math:`\lambda` = ``strength``. The matrices are the last two axes of a leaf;
+    with $\lambda$ = ``strength``. The matrices are the last two axes of a leaf;
     leading axes are a batch of matrices whose (weighted) norms are summed.
-    Its prox is :func:`jreg.prox.nuclear_norm` (singular value soft thresholding). Its
-    derivative is :math:`\lambda U_r V_r^\top` over the non-zero singular values (the
+    Its prox is `jreg.prox.nuclear_norm` (singular value soft thresholding). Its
+    derivative is $\lambda U_r V_r^\top$ over the non-zero singular values (the
     minimum-norm subgradient; 0 at a zero matrix).
 
     Args:
       tree: pytree of arrays with at least two dimensions.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the batch shape ``leaf.shape[:-2]`` (one strength per
         matrix).
 
@@ -430,17 +431,17 @@ def nuclear_norm(tree: Any, strength: Any) -> jax.Array:
 def total_variation_1d(tree: Any, strength: Any) -> jax.Array:
     r"""Anisotropic 1-D total variation along the last axis of each leaf.
 
-    .. math::
+    $$
+    g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \sum_i |x_{\ell,i+1} - x_{\ell,i}|,
+    $$
 
-        g(x) = \sum_{\text{leaves } \ell} \lambda_\ell \sum_i |x_{\ell,i+1} - x_{\ell,i}|,
-
-    with :math:`\lambda` = ``strength``; the differences are taken along the last axis
+    with $\lambda$ = ``strength``; the differences are taken along the last axis
     and summed over any leading axes (a batch of signals, one strength each). Its prox is
-    :func:`jreg.prox.total_variation_1d`.
+    `jreg.prox.total_variation_1d`.
 
     Args:
       tree: pytree of arrays with at least one dimension.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the batch shape ``leaf.shape[:-1]`` (one strength per
         signal).
 
@@ -471,23 +472,23 @@ def total_variation_1d(tree: Any, strength: Any) -> jax.Array:
 def mcp(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.Array:
     r"""Minimax concave penalty (Zhang, 2010).
 
-    .. math::
+    $$
+    g(x) = \sum_i p_{\lambda_i,\gamma_i}(x_i), \qquad
+    p_{\lambda,\gamma}(t) = \begin{cases}
+      \lambda |t| - \dfrac{t^2}{2\gamma} & |t| \le \gamma\lambda, \\[4pt]
+      \tfrac{1}{2}\gamma\lambda^2 & |t| > \gamma\lambda,
+    \end{cases}
+    $$
 
-        g(x) = \sum_i p_{\lambda_i,\gamma_i}(x_i), \qquad
-        p_{\lambda,\gamma}(t) = \begin{cases}
-          \lambda |t| - \dfrac{t^2}{2\gamma} & |t| \le \gamma\lambda, \\[4pt]
-          \tfrac{1}{2}\gamma\lambda^2 & |t| > \gamma\lambda,
-        \end{cases}
-
-    (:math:`+\,\iota_{\{x \ge 0\}}` if ``positive``) with :math:`\lambda` =
-    ``strength`` and :math:`\gamma` = ``gamma``. Non-convex; its prox (firm
-    thresholding) is :func:`jreg.prox.mcp`.
+    ($+\,\iota_{\{x \ge 0\}}$ if ``positive``) with $\lambda$ =
+    ``strength`` and $\gamma$ = ``gamma``. Non-convex; its prox (firm
+    thresholding) is `jreg.prox.mcp`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      gamma: :math:`\gamma > 0`, a scalar or a pytree like ``strength``.
+      gamma: $\gamma > 0$, a scalar or a pytree like ``strength``.
       positive: add the indicator of the non-negative orthant.
 
     Returns:
@@ -526,25 +527,25 @@ def mcp(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.
 def scad(tree: Any, strength: Any, gamma: Any, *, positive: bool = False) -> jax.Array:
     r"""Smoothly clipped absolute deviation penalty (Fan & Li, 2001).
 
-    .. math::
+    $$
+    g(x) = \sum_i p_{\lambda_i,\gamma_i}(x_i), \qquad
+    p_{\lambda,\gamma}(t) = \begin{cases}
+      \lambda |t| & |t| \le \lambda, \\[4pt]
+      \dfrac{2\gamma\lambda|t| - t^2 - \lambda^2}{2(\gamma - 1)}
+        & \lambda < |t| \le \gamma\lambda, \\[4pt]
+      \tfrac{1}{2}(\gamma + 1)\lambda^2 & |t| > \gamma\lambda,
+    \end{cases}
+    $$
 
-        g(x) = \sum_i p_{\lambda_i,\gamma_i}(x_i), \qquad
-        p_{\lambda,\gamma}(t) = \begin{cases}
-          \lambda |t| & |t| \le \lambda, \\[4pt]
-          \dfrac{2\gamma\lambda|t| - t^2 - \lambda^2}{2(\gamma - 1)}
-            & \lambda < |t| \le \gamma\lambda, \\[4pt]
-          \tfrac{1}{2}(\gamma + 1)\lambda^2 & |t| > \gamma\lambda,
-        \end{cases}
-
-    (:math:`+\,\iota_{\{x \ge 0\}}` if ``positive``) with :math:`\lambda` =
-    ``strength`` and :math:`\gamma` = ``gamma`` (Fan & Li's :math:`a`, 3.7 in their
-    paper). Non-convex; its prox is :func:`jreg.prox.scad`.
+    ($+\,\iota_{\{x \ge 0\}}$ if ``positive``) with $\lambda$ =
+    ``strength`` and $\gamma$ = ``gamma`` (Fan & Li's $a$, 3.7 in their
+    paper). Non-convex; its prox is `jreg.prox.scad`.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      gamma: :math:`\gamma > 1`, a scalar or a pytree like ``strength``.
+      gamma: $\gamma > 1$, a scalar or a pytree like ``strength``.
       positive: add the indicator of the non-negative orthant.
 
     Returns:

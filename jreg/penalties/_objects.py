@@ -1,20 +1,20 @@
 r"""Penalty objects: immutable pytrees with ``.value(tree)`` and ``.prox(tree, scaling)``.
 
-Each object is a frozen dataclass registered with :func:`jax.tree_util.register_dataclass`:
+Each object is a frozen dataclass registered with `jax.tree_util.register_dataclass`:
 its strengths are pytree *children* (so a penalty can be passed through ``jax.jit``,
 traced, differentiated with respect to its strength, or ``vmap``-ed over a batch of
 strengths) and its options (``positive``, ``groups``) are static metadata.
 
 * ``penalty.value(tree)`` (also ``penalty(tree)``, as a Keras regularizer is called)
-  returns :math:`g(\text{tree})`, a sum over leaves;
+  returns $g(\text{tree})$, a sum over leaves;
 * ``penalty.prox(tree, scaling=1.0)`` returns
-  :math:`\operatorname{argmin}_y \tfrac12\|x - y\|^2 + s\,g(y)` with :math:`s` =
-  ``scaling``, computed by the function of :mod:`jreg.prox`;
-* ``penalty.separable`` says whether :math:`g` is a sum of functions of single
+  $\operatorname{argmin}_y \tfrac12\|x - y\|^2 + s\,g(y)$ with $s$ =
+  ``scaling``, computed by the function of `jreg.prox`;
+* ``penalty.separable`` says whether $g$ is a sum of functions of single
   coordinates; for those ``scaling`` may be a pytree matching ``tree`` (per-coordinate
-  step sizes), which the preconditioned optimizers of :mod:`jreg.transforms` need.
+  step sizes), which the preconditioned optimizers of `jreg.transforms` need.
 
-Constraint objects (subclasses of :class:`Constraint`) have the value 0 on their set and
+Constraint objects (subclasses of `Constraint`) have the value 0 on their set and
 ``inf`` outside, and their prox is the Euclidean projection (whatever the ``scaling``).
 """
 
@@ -66,7 +66,7 @@ def align(value: Any, tree: Any) -> Any:
     does with ``MaskedNode()``), the matching parts of ``value`` are replaced by the
     same empty node so that the two structures still match. Scalars, and values whose
     structure does not fit ``tree``, are returned unchanged (a mismatch is reported by
-    :func:`per_leaf`).
+    `per_leaf`).
     """
     value_def = jax.tree.structure(value)
     if value_def.num_leaves <= 1 and value_def.num_nodes <= 1:
@@ -78,11 +78,11 @@ def align(value: Any, tree: Any) -> Any:
 
 
 def _matching(value: Any, tree: Any, name: str, **options: Any) -> Any:
-    """``value`` aligned with ``tree`` (see :func:`align`) and checked against it.
+    """``value`` aligned with ``tree`` (see `align`) and checked against it.
 
     Raises:
       ValueError: naming ``name`` if ``value`` is neither a scalar nor a pytree
-        matching ``tree`` (``options`` as in :func:`per_leaf`).
+        matching ``tree`` (``options`` as in `per_leaf`).
     """
     value = align(value, tree)
     per_leaf(value, tree, name, **options)
@@ -137,12 +137,12 @@ def _static(default: Any) -> Any:
 class Penalty:
     r"""Base class of the penalty objects.
 
-    Subclasses define ``value(tree)`` (the scalar :math:`g(\text{tree})`) and
-    ``prox(tree, scaling=1.0)`` (:math:`\operatorname{argmin}_y \tfrac12\|x - y\|^2
-    + s\,g(y)`), and set the class attribute ``separable``. Calling the object returns
-    its value, as a Keras regularizer does. A subclass registered as a pytree works with
-    the transforms of :mod:`jreg.transforms` (``separable`` only if it accepts a pytree
-    ``scaling``).
+    Subclasses define ``value(tree)`` (the scalar $g(\text{tree})$) and
+    ``prox(tree, scaling=1.0)``
+    ($\operatorname{argmin}_y \tfrac12\|x - y\|^2 + s\,g(y)$), and set the class
+    attribute ``separable``. Calling the object returns its value, as a Keras
+    regularizer does. A subclass registered as a pytree works with the transforms of
+    `jreg.transforms` (``separable`` only if it accepts a pytree ``scaling``).
 
     Examples:
       >>> import dataclasses
@@ -170,7 +170,7 @@ class Penalty:
     separable: ClassVar[bool] = False
 
     def value(self, tree: Any) -> jax.Array:
-        """The penalty :math:`g(\\text{tree})`, a scalar."""
+        """The penalty $g(\\text{tree})$, a scalar."""
         raise NotImplementedError
 
     def prox(self, tree: Any, scaling: Any = 1.0) -> Any:
@@ -182,7 +182,7 @@ class Penalty:
 
 
 class Constraint(Penalty):
-    r"""Base class of the constraint objects: :math:`g = \iota_C` (0 on ``C``, ``inf`` off).
+    r"""Base class of the constraint objects: $g = \iota_C$ (0 on ``C``, ``inf`` off).
 
     ``value`` accepts points that lie in the set up to the rounding of a projection (a
     relative tolerance of ``4·n·eps`` for a leaf of ``n`` coordinates), so that
@@ -222,14 +222,14 @@ def _tolerance(x: jax.Array) -> jax.Array:
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L1(Penalty):
-    r"""Keras' L1 regularizer: :math:`g(w) = \ell_1 \sum_i |w_i|`.
+    r"""Keras' L1 regularizer: $g(w) = \ell_1 \sum_i |w_i|$.
 
-    ``L1(l1)`` is ``keras.regularizers.L1(l1)`` (no :math:`\tfrac12`); its prox is soft
-    thresholding, :func:`jreg.prox.l1` with strength ``l1``:
-    :math:`\operatorname{sign}(x)\max(|x| - s\,\ell_1, 0)`.
+    ``L1(l1)`` is ``keras.regularizers.L1(l1)`` (no $\tfrac12$); its prox is soft
+    thresholding, `jreg.prox.l1` with strength ``l1``:
+    $\operatorname{sign}(x)\max(|x| - s\,\ell_1, 0)$.
 
     Args:
-      l1: :math:`\ell_1 \ge 0`, a scalar or a pytree matching the parameters whose
+      l1: $\ell_1 \ge 0$, a scalar or a pytree matching the parameters whose
         leaves broadcast against the matching leaf (per-coordinate weights). Keras'
         default 0.01.
 
@@ -263,14 +263,14 @@ class L1(Penalty):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L2(Penalty):
-    r"""Keras' L2 regularizer: :math:`g(w) = \ell_2 \sum_i w_i^2` (no :math:`\tfrac12`).
+    r"""Keras' L2 regularizer: $g(w) = \ell_2 \sum_i w_i^2$ (no $\tfrac12$).
 
-    ``L2(l2)`` is ``keras.regularizers.L2(l2)``; its gradient is :math:`2\ell_2 w` and
-    its prox is :func:`jreg.prox.squared_l2` with strength ``2 * l2``:
-    :math:`x / (1 + 2 s \ell_2)`.
+    ``L2(l2)`` is ``keras.regularizers.L2(l2)``; its gradient is $2\ell_2 w$ and
+    its prox is `jreg.prox.squared_l2` with strength ``2 * l2``:
+    $x / (1 + 2 s \ell_2)$.
 
     Args:
-      l2: :math:`\ell_2 \ge 0`, a scalar or a pytree matching the parameters whose
+      l2: $\ell_2 \ge 0$, a scalar or a pytree matching the parameters whose
         leaves broadcast against the matching leaf. Keras' default 0.01.
 
     Raises:
@@ -302,18 +302,18 @@ class L2(Penalty):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L1L2(Penalty):
-    r"""Keras' L1L2 regularizer: :math:`g(w) = \ell_1 \sum_i |w_i| + \ell_2 \sum_i w_i^2`.
+    r"""Keras' L1L2 regularizer: $g(w) = \ell_1 \sum_i |w_i| + \ell_2 \sum_i w_i^2$.
 
-    ``L1L2(l1, l2)`` is ``keras.regularizers.L1L2(l1, l2)`` (no :math:`\tfrac12`). Its
+    ``L1L2(l1, l2)`` is ``keras.regularizers.L1L2(l1, l2)`` (no $\tfrac12$). Its
     prox is soft thresholding followed by shrinkage,
-    :math:`\operatorname{sign}(x)\max(|x| - s\ell_1, 0) / (1 + 2 s \ell_2)`, computed as
+    $\operatorname{sign}(x)\max(|x| - s\ell_1, 0) / (1 + 2 s \ell_2)$, computed as
     ``prox.squared_l2(prox.l1(x, l1, s), 2 * l2, s)`` (exact: the prox of the sum of
     an L1 and a squared L2 term is the composition).
 
     Args:
-      l1: :math:`\ell_1 \ge 0`, a scalar or a pytree matching the parameters. Keras'
+      l1: $\ell_1 \ge 0$, a scalar or a pytree matching the parameters. Keras'
         default 0.0.
-      l2: :math:`\ell_2 \ge 0`, like ``l1``. Keras' default 0.0.
+      l2: $\ell_2 \ge 0$, like ``l1``. Keras' default 0.0.
 
     Raises:
       ValueError: if a concrete ``l1`` or ``l2`` is negative or not finite; when
@@ -353,18 +353,18 @@ class L1L2(Penalty):
 class ElasticNet(Penalty):
     r"""scikit-learn's elastic-net penalty.
 
-    .. math::
+    $$
+    g(w) = \alpha\rho \sum_i |w_i| + \tfrac{1}{2}\alpha(1 - \rho) \sum_i w_i^2,
+    $$
 
-        g(w) = \alpha\rho \sum_i |w_i| + \tfrac{1}{2}\alpha(1 - \rho) \sum_i w_i^2,
-
-    with :math:`\alpha` = ``alpha`` and :math:`\rho` = ``l1_ratio``, exactly the penalty
+    with $\alpha$ = ``alpha`` and $\rho$ = ``l1_ratio``, exactly the penalty
     of ``sklearn.linear_model.ElasticNet`` (whose data term is
-    :math:`\tfrac{1}{2n}\|y - Xw\|^2`). Its prox is :func:`jreg.prox.elastic_net`. This
+    $\tfrac{1}{2n}\|y - Xw\|^2$). Its prox is `jreg.prox.elastic_net`. This
     is the penalty; the estimator is ``jreg.ElasticNet``.
 
     Args:
-      alpha: :math:`\alpha \ge 0`, a scalar or a pytree matching the parameters.
-      l1_ratio: :math:`\rho \in [0, 1]` (1 is the Lasso), a scalar or a pytree like
+      alpha: $\alpha \ge 0$, a scalar or a pytree matching the parameters.
+      l1_ratio: $\rho \in [0, 1]$ (1 is the Lasso), a scalar or a pytree like
         ``alpha``.
       positive: also constrain the parameters to be non-negative (static).
 
@@ -407,14 +407,14 @@ class ElasticNet(Penalty):
 class MCP(Penalty):
     r"""Minimax concave penalty (Zhang, 2010), non-convex and separable.
 
-    :math:`g(w) = \sum_i p_{\lambda,\gamma}(w_i)` with
-    :math:`p(t) = \lambda|t| - t^2/(2\gamma)` for :math:`|t| \le \gamma\lambda` and
-    :math:`\tfrac12\gamma\lambda^2` beyond (see :func:`jreg.penalties.mcp`). Its prox
-    is firm thresholding, :func:`jreg.prox.mcp`, defined for ``gamma > scaling``.
+    $g(w) = \sum_i p_{\lambda,\gamma}(w_i)$ with
+    $p(t) = \lambda|t| - t^2/(2\gamma)$ for $|t| \le \gamma\lambda$ and
+    $\tfrac12\gamma\lambda^2$ beyond (see `jreg.penalties.mcp`). Its prox
+    is firm thresholding, `jreg.prox.mcp`, defined for ``gamma > scaling``.
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching the parameters.
-      gamma: :math:`\gamma > 0` (default 3, as ncvreg and skglm), like ``strength``.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching the parameters.
+      gamma: $\gamma > 0$ (default 3, as ncvreg and skglm), like ``strength``.
       positive: also constrain the parameters to be non-negative (static).
 
     Raises:
@@ -456,14 +456,14 @@ class MCP(Penalty):
 class SCAD(Penalty):
     r"""Smoothly clipped absolute deviation (Fan & Li, 2001), non-convex and separable.
 
-    :math:`g(w) = \sum_i p_{\lambda,\gamma}(w_i)`, linear (:math:`\lambda|t|`) up to
-    :math:`\lambda`, quadratic up to :math:`\gamma\lambda`, then constant
-    :math:`\tfrac12(\gamma + 1)\lambda^2` (see :func:`jreg.penalties.scad`). Its prox is
-    :func:`jreg.prox.scad`, defined for ``gamma > 1 + scaling``.
+    $g(w) = \sum_i p_{\lambda,\gamma}(w_i)$, linear ($\lambda|t|$) up to
+    $\lambda$, quadratic up to $\gamma\lambda$, then constant
+    $\tfrac12(\gamma + 1)\lambda^2$ (see `jreg.penalties.scad`). Its prox is
+    `jreg.prox.scad`, defined for ``gamma > 1 + scaling``.
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching the parameters.
-      gamma: :math:`\gamma > 1` (default 3.7, Fan & Li's choice), like ``strength``.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching the parameters.
+      gamma: $\gamma > 1$ (default 3.7, Fan & Li's choice), like ``strength``.
       positive: also constrain the parameters to be non-negative (static).
 
     Raises:
@@ -520,13 +520,13 @@ class _LeafNorm(Penalty):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L2Norm(_LeafNorm):
-    r"""Euclidean norm of each leaf: :math:`g(w) = \lambda \sum_\ell \|w_\ell\|_2`.
+    r"""Euclidean norm of each leaf: $g(w) = \lambda \sum_\ell \|w_\ell\|_2$.
 
-    Not squared (compare :class:`L2`). Each parameter array is one group; its prox is
-    block soft thresholding, :func:`jreg.prox.l2_norm`.
+    Not squared (compare `L2`). Each parameter array is one group; its prox is
+    block soft thresholding, `jreg.prox.l2_norm`.
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars (one per leaf).
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``strength`` is negative; when applied, if it does not
@@ -551,13 +551,13 @@ class L2Norm(_LeafNorm):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class LinfNorm(_LeafNorm):
-    r"""Max-norm of each leaf: :math:`g(w) = \lambda \sum_\ell \max_i |w_{\ell,i}|`.
+    r"""Max-norm of each leaf: $g(w) = \lambda \sum_\ell \max_i |w_{\ell,i}|$.
 
-    Its prox is :func:`jreg.prox.linf_norm` (Moreau decomposition with the projection
+    Its prox is `jreg.prox.linf_norm` (Moreau decomposition with the projection
     onto the L1 ball).
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars (one per leaf).
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``strength`` is negative; when applied, if it does not
@@ -582,13 +582,13 @@ class LinfNorm(_LeafNorm):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class NuclearNorm(_LeafNorm):
-    r"""Nuclear norm of each matrix leaf: :math:`g(W) = \lambda \sum_\ell \|W_\ell\|_*`.
+    r"""Nuclear norm of each matrix leaf: $g(W) = \lambda \sum_\ell \|W_\ell\|_*$.
 
     The sum of singular values over the last two axes (a low-rank prior); its prox is
-    singular value soft thresholding, :func:`jreg.prox.nuclear_norm`.
+    singular value soft thresholding, `jreg.prox.nuclear_norm`.
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching the parameters
+      strength: $\lambda \ge 0$, a scalar or a pytree matching the parameters
         whose leaves broadcast against ``leaf.shape[:-2]`` (one per matrix).
 
     Raises:
@@ -615,12 +615,12 @@ class NuclearNorm(_LeafNorm):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class TotalVariation1D(_LeafNorm):
-    r"""1-D total variation along the last axis: :math:`\lambda \sum |w_{i+1} - w_i|`.
+    r"""1-D total variation along the last axis: $\lambda \sum |w_{i+1} - w_i|$.
 
-    Its prox (exact, not iterative) is :func:`jreg.prox.total_variation_1d`.
+    Its prox (exact, not iterative) is `jreg.prox.total_variation_1d`.
 
     Args:
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching the parameters
+      strength: $\lambda \ge 0$, a scalar or a pytree matching the parameters
         whose leaves broadcast against ``leaf.shape[:-1]`` (one per signal).
 
     Raises:
@@ -647,16 +647,16 @@ class TotalVariation1D(_LeafNorm):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class GroupLasso(Penalty):
-    r"""Group lasso: :math:`g(w) = \sum_g \lambda_g \|w_g\|_2` (unsquared norms).
+    r"""Group lasso: $g(w) = \sum_g \lambda_g \|w_g\|_2$ (unsquared norms).
 
-    With ``groups=None`` every parameter array is one group (as :class:`L2Norm`);
+    With ``groups=None`` every parameter array is one group (as `L2Norm`);
     otherwise ``groups`` holds integer group ids per coordinate of each leaf (see
-    :func:`jreg.penalties.group_lasso`). Its prox is block soft thresholding,
-    :func:`jreg.prox.group_lasso`. ``groups`` and ``num_groups`` are static: a copy of
+    `jreg.penalties.group_lasso`). Its prox is block soft thresholding,
+    `jreg.prox.group_lasso`. ``groups`` and ``num_groups`` are static: a copy of
     the ids is kept, hashed, and never traced.
 
     Args:
-      strength: :math:`\lambda \ge 0`: a scalar, or a pytree matching the parameters
+      strength: $\lambda \ge 0$: a scalar, or a pytree matching the parameters
         whose leaves are scalars or 1-D arrays with one strength per group.
       groups: ``None`` or integer group ids (an array for a single-array model, else a
         pytree of arrays matching the parameters), concrete.
@@ -705,17 +705,17 @@ class GroupLasso(Penalty):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class SparseGroupLasso(Penalty):
-    r"""Sparse group lasso: :math:`\sum_g \lambda_g(\rho_g\|w_g\|_1 + (1 - \rho_g)\|w_g\|_2)`.
+    r"""Sparse group lasso: $\sum_g \lambda_g(\rho_g\|w_g\|_1 + (1 - \rho_g)\|w_g\|_2)$.
 
-    ``groups`` as in :class:`GroupLasso` (``None``: each leaf is one group). Its prox
-    (soft threshold, then group shrinkage) is :func:`jreg.prox.sparse_group_lasso`.
+    ``groups`` as in `GroupLasso` (``None``: each leaf is one group). Its prox
+    (soft threshold, then group shrinkage) is `jreg.prox.sparse_group_lasso`.
 
     Args:
-      strength: :math:`\lambda \ge 0`, as in :class:`GroupLasso`.
-      l1_ratio: :math:`\rho \in [0, 1]` (1 is the lasso, 0 the group lasso), like
+      strength: $\lambda \ge 0$, as in `GroupLasso`.
+      l1_ratio: $\rho \in [0, 1]$ (1 is the lasso, 0 the group lasso), like
         ``strength``.
-      groups: as in :class:`GroupLasso` (static).
-      num_groups: as in :class:`GroupLasso` (static).
+      groups: as in `GroupLasso` (static).
+      num_groups: as in `GroupLasso` (static).
 
     Raises:
       ValueError: if a concrete ``strength`` is negative or ``l1_ratio`` lies outside
@@ -771,9 +771,9 @@ def _leaves(tree: Any) -> list[jax.Array]:
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class NonNegative(Constraint):
-    r"""The non-negative orthant, :math:`\{w : w \ge 0\}` (separable).
+    r"""The non-negative orthant, $\{w : w \ge 0\}$ (separable).
 
-    Its prox is :func:`jreg.prox.projection_non_negative`, :math:`\max(w, 0)` (Keras'
+    Its prox is `jreg.prox.projection_non_negative`, $\max(w, 0)$ (Keras'
     ``NonNeg`` constraint).
 
     Examples:
@@ -798,14 +798,14 @@ class NonNegative(Constraint):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class Box(Constraint):
-    r"""The box :math:`\{w : \ell \le w \le u\}` (separable).
+    r"""The box $\{w : \ell \le w \le u\}$ (separable).
 
-    Its prox is :func:`jreg.prox.projection_box`, :math:`\min(\max(w, \ell), u)`.
+    Its prox is `jreg.prox.projection_box`, $\min(\max(w, \ell), u)$.
 
     Args:
-      lower: :math:`\ell`, a scalar or a pytree matching the parameters (``-inf``
+      lower: $\ell$, a scalar or a pytree matching the parameters (``-inf``
         allowed).
-      upper: :math:`u \ge \ell`, like ``lower`` (``inf`` allowed).
+      upper: $u \ge \ell$, like ``lower`` (``inf`` allowed).
 
     Raises:
       ValueError: if a concrete ``lower`` exceeds ``upper`` or one is NaN; when
@@ -875,12 +875,12 @@ class _Ball(Constraint):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L1Ball(_Ball):
-    r"""The L1 ball of each leaf, :math:`\{w : \|w_\ell\|_1 \le r\}`.
+    r"""The L1 ball of each leaf, $\{w : \|w_\ell\|_1 \le r\}$.
 
-    Its prox is :func:`jreg.prox.projection_l1_ball` (exact, by sorting).
+    Its prox is `jreg.prox.projection_l1_ball` (exact, by sorting).
 
     Args:
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars (one per leaf).
+      radius: $r \ge 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``radius`` is negative.
@@ -906,13 +906,13 @@ class L1Ball(_Ball):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class L2Ball(_Ball):
-    r"""The Euclidean ball of each leaf, :math:`\{w : \|w_\ell\|_2 \le r\}`.
+    r"""The Euclidean ball of each leaf, $\{w : \|w_\ell\|_2 \le r\}$.
 
-    Its prox is :func:`jreg.prox.projection_l2_ball`,
-    :math:`w \min(1, r / \|w\|_2)`.
+    Its prox is `jreg.prox.projection_l2_ball`,
+    $w \min(1, r / \|w\|_2)$.
 
     Args:
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars (one per leaf).
+      radius: $r \ge 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``radius`` is negative.
@@ -938,12 +938,12 @@ class L2Ball(_Ball):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class LinfBall(_Ball):
-    r"""The max-norm ball of each leaf, :math:`\{w : \|w_\ell\|_\infty \le r\}` (separable).
+    r"""The max-norm ball of each leaf, $\{w : \|w_\ell\|_\infty \le r\}$ (separable).
 
-    Its prox is :func:`jreg.prox.projection_linf_ball`, :math:`\min(\max(w, -r), r)`.
+    Its prox is `jreg.prox.projection_linf_ball`, $\min(\max(w, -r), r)$.
 
     Args:
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars (one per leaf).
+      radius: $r \ge 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``radius`` is negative.
@@ -970,13 +970,13 @@ class LinfBall(_Ball):
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class Simplex(Constraint):
-    r"""The simplex of each leaf, :math:`\{w : w \ge 0,\ \sum_i w_{\ell,i} = t\}`.
+    r"""The simplex of each leaf, $\{w : w \ge 0,\ \sum_i w_{\ell,i} = t\}$.
 
-    Its prox is :func:`jreg.prox.projection_simplex` (exact, by sorting); the sum runs
+    Its prox is `jreg.prox.projection_simplex` (exact, by sorting); the sum runs
     over all the coordinates of a leaf.
 
     Args:
-      total: :math:`t > 0`, a scalar or a pytree of scalars (one per leaf).
+      total: $t > 0$, a scalar or a pytree of scalars (one per leaf).
 
     Raises:
       ValueError: if a concrete ``total`` is not positive.

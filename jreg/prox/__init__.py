@@ -2,10 +2,10 @@ r"""Proximal operators and projections over pytrees, one convention.
 
 Every function returns, leaf by leaf,
 
-.. math::
-
-    \operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
-    \tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
+\operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
+\tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
 
 with ``s = scaling`` (default 1.0); projections are the prox of an indicator. See
 ``docs/prox.md`` for the table of operators and their closed forms.

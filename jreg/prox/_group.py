@@ -3,10 +3,10 @@ sparse_group_lasso, linf_norm.
 
 Every function returns, leaf by leaf,
 
-.. math::
-
-    \operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
-    \tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
+\operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
+\tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
 
 with ``s = scaling``. These penalties are not separable, so ``strength`` and ``scaling``
 hold one value per leaf (or, for the group penalties, one value per group of a leaf).
@@ -52,19 +52,19 @@ def _sparse_group_shrink(x, ids, l1_threshold, group_threshold, count):
 def l2_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     r"""Proximal operator of the (unsquared) L2 norm of each leaf: block soft threshold.
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda\|y\|_2
+    = x \max\Bigl(0,\, 1 - \frac{s\lambda}{\|x\|_2}\Bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda\|y\|_2
-        = x \max\Bigl(0,\, 1 - \frac{s\lambda}{\|x\|_2}\Bigr),
-
-    with :math:`\lambda` = ``strength``, :math:`s` = ``scaling`` and :math:`\|\cdot\|_2`
+    with $\lambda$ = ``strength``, $s$ = ``scaling`` and $\|\cdot\|_2$
     the Euclidean norm of all the coordinates of a leaf (0 maps to 0).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars matching ``tree``.
-      scaling: :math:`s \ge 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars matching ``tree``.
+      scaling: $s \ge 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -101,23 +101,23 @@ def group_lasso(
 ) -> Any:
     r"""Proximal operator of the group lasso: block soft threshold of each group.
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_{g} \lambda_g \|y_g\|_2,
+    \qquad
+    \operatorname{prox}(x)_g = x_g \max\Bigl(0,\, 1 - \frac{s\lambda_g}{\|x_g\|_2}\Bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_{g} \lambda_g \|y_g\|_2,
-        \qquad
-        \operatorname{prox}(x)_g = x_g \max\Bigl(0,\, 1 - \frac{s\lambda_g}{\|x_g\|_2}\Bigr),
-
-    with :math:`\lambda` = ``strength``, :math:`s` = ``scaling`` and :math:`x_g` the
-    coordinates of group :math:`g` (no :math:`\sqrt{|g|}` factor is applied: pass it
+    with $\lambda$ = ``strength``, $s$ = ``scaling`` and $x_g$ the
+    coordinates of group $g$ (no $\sqrt{|g|}$ factor is applied: pass it
     in ``strength`` if wanted). Groups never span leaves.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`: a scalar, or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$: a scalar, or a pytree matching ``tree`` whose
         leaves are scalars or 1-D arrays with one strength per group of that leaf.
-      scaling: :math:`s \ge 0`, a scalar or a pytree of scalars matching ``tree``.
-      groups: ``None`` (each leaf is one group, as :func:`l2_norm`), or integer group
+      scaling: $s \ge 0$, a scalar or a pytree of scalars matching ``tree``.
+      groups: ``None`` (each leaf is one group, as `l2_norm`), or integer group
         ids in ``[0, num_groups)``: an array when ``tree`` is a single array, otherwise
         a pytree of arrays with the structure of ``tree``; each broadcasts against its
         leaf (ids of shape ``(n_columns,)`` group a matrix by columns).
@@ -172,31 +172,31 @@ def sparse_group_lasso(
 ) -> Any:
     r"""Proximal operator of the sparse group lasso.
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2
+    + s \sum_g \lambda_g\bigl(\rho_g \|y_g\|_1 + (1 - \rho_g)\|y_g\|_2\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2
-        + s \sum_g \lambda_g\bigl(\rho_g \|y_g\|_1 + (1 - \rho_g)\|y_g\|_2\bigr),
-
-    with :math:`\lambda` = ``strength``, :math:`\rho` = ``l1_ratio`` and :math:`s` =
+    with $\lambda$ = ``strength``, $\rho$ = ``l1_ratio`` and $s$ =
     ``scaling``. The solution is the group shrinkage of the soft threshold (Simon et al.,
-    2013): with :math:`u = \operatorname{sign}(x)\max(|x| - s\lambda_g\rho_g, 0)`,
-    :math:`\operatorname{prox}(x)_g = u_g \max(0, 1 - s\lambda_g(1 - \rho_g)/\|u_g\|_2)`.
+    2013): with $u = \operatorname{sign}(x)\max(|x| - s\lambda_g\rho_g, 0)$,
+    $\operatorname{prox}(x)_g = u_g \max(0, 1 - s\lambda_g(1 - \rho_g)/\|u_g\|_2)$.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, as in :func:`group_lasso` (per leaf or per group).
-      l1_ratio: :math:`\rho \in [0, 1]`, like ``strength`` (1 is the lasso, 0 the
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, as in `group_lasso` (per leaf or per group).
+      l1_ratio: $\rho \in [0, 1]$, like ``strength`` (1 is the lasso, 0 the
         group lasso).
-      scaling: :math:`s \ge 0`, a scalar or a pytree of scalars matching ``tree``.
-      groups: as in :func:`group_lasso`.
-      num_groups: as in :func:`group_lasso`.
+      scaling: $s \ge 0$, a scalar or a pytree of scalars matching ``tree``.
+      groups: as in `group_lasso`.
+      num_groups: as in `group_lasso`.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
 
     Raises:
-      ValueError: as :func:`group_lasso`, and if ``l1_ratio`` lies outside [0, 1].
+      ValueError: as `group_lasso`, and if ``l1_ratio`` lies outside [0, 1].
 
     References:
       Simon, N., Friedman, J., Hastie, T. and Tibshirani, R. (2013). A sparse-group
@@ -253,21 +253,21 @@ def _linf_leaf(x: jax.Array, radius: jax.Array) -> jax.Array:
 def linf_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     r"""Proximal operator of the L-infinity norm of each leaf.
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda\|y\|_\infty
+    = x - \operatorname{proj}_{\{\|z\|_1 \le s\lambda\}}(x),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda\|y\|_\infty
-        = x - \operatorname{proj}_{\{\|z\|_1 \le s\lambda\}}(x),
-
-    by the Moreau decomposition (the dual norm of :math:`\|\cdot\|_\infty` is
-    :math:`\|\cdot\|_1`), with :math:`\lambda` = ``strength`` and :math:`s` = ``scaling``;
+    by the Moreau decomposition (the dual norm of $\|\cdot\|_\infty$ is
+    $\|\cdot\|_1$), with $\lambda$ = ``strength`` and $s$ = ``scaling``;
     the L1-ball projection is exact (sorting). The result clips the largest magnitudes
-    of :math:`x` to a common level.
+    of $x$ to a common level.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree of scalars matching ``tree``.
-      scaling: :math:`s \ge 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree of scalars matching ``tree``.
+      scaling: $s \ge 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.

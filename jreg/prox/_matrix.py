@@ -88,28 +88,28 @@ def _singular_value_threshold(x: jax.Array, threshold: jax.Array) -> jax.Array:
 def nuclear_norm(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     r"""Proximal operator of the nuclear norm: soft thresholding of the singular values.
 
-    For each matrix :math:`X` formed by the last two axes of a leaf,
+    For each matrix $X$ formed by the last two axes of a leaf,
 
-    .. math::
+    $$
+    \operatorname{prox}(X) = \operatorname*{argmin}_Y\;
+    \tfrac{1}{2}\|X - Y\|_F^2 + s\,\lambda\|Y\|_*
+    = U \operatorname{diag}\bigl(\max(\sigma - s\lambda, 0)\bigr) V^\top,
+    $$
 
-        \operatorname{prox}(X) = \operatorname*{argmin}_Y\;
-        \tfrac{1}{2}\|X - Y\|_F^2 + s\,\lambda\|Y\|_*
-        = U \operatorname{diag}\bigl(\max(\sigma - s\lambda, 0)\bigr) V^\top,
-
-    where :math:`X = U \operatorname{diag}(\sigma) V^\top` is a thin SVD,
-    :math:`\|Y\|_*` is the sum of the singular values of :math:`Y`,
-    :math:`\lambda` = ``strength`` and :math:`s` = ``scaling``. Leading axes are a batch
+    where $X = U \operatorname{diag}(\sigma) V^\top$ is a thin SVD,
+    $\|Y\|_*$ is the sum of the singular values of $Y$,
+    $\lambda$ = ``strength`` and $s$ = ``scaling``. Leading axes are a batch
     of independent matrices (their nuclear norms add up).
 
     The derivative (``jax.jvp`` / ``jax.grad``, with respect to the matrices and to the
-    strengths) is exact wherever no singular value equals :math:`s\lambda`, repeated
+    strengths) is exact wherever no singular value equals $s\lambda$, repeated
     singular values included (zero and low-rank matrices give no NaN).
 
     Args:
       tree: pytree of arrays with at least two axes.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the batch shape ``leaf.shape[:-2]``.
-      scaling: :math:`s \ge 0`, like ``strength``.
+      scaling: $s \ge 0$, like ``strength``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.

@@ -2,11 +2,11 @@ r"""Euclidean projections onto per-leaf constraint sets, built on ``optax.projec
 
 Each function returns, leaf by leaf,
 
-.. math::
+$$
+\operatorname{proj}_C(x) = \operatorname*{argmin}_{y \in C}\; \tfrac{1}{2}\|x - y\|_2^2,
+$$
 
-    \operatorname{proj}_C(x) = \operatorname*{argmin}_{y \in C}\; \tfrac{1}{2}\|x - y\|_2^2,
-
-the prox of the indicator :math:`\iota_C` (whatever the ``scaling``). A constraint on a
+the prox of the indicator $\iota_C$ (whatever the ``scaling``). A constraint on a
 pytree is the product of the per-leaf sets: a ball or simplex applies to each leaf
 separately (ravel the tree first for one constraint on all parameters).
 """
@@ -28,12 +28,12 @@ from jreg._trees import as_float, like, map_leaves, per_leaf
 def projection_non_negative(tree: Any) -> Any:
     r"""Projection onto the non-negative orthant.
 
-    .. math::
-
-        \operatorname*{argmin}_{y \ge 0}\; \tfrac{1}{2}\|x - y\|_2^2 = \max(x, 0).
+    $$
+    \operatorname*{argmin}_{y \ge 0}\; \tfrac{1}{2}\|x - y\|_2^2 = \max(x, 0).
+    $$
 
     Args:
-      tree: pytree of arrays :math:`x`.
+      tree: pytree of arrays $x$.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -50,15 +50,15 @@ def projection_non_negative(tree: Any) -> Any:
 def projection_box(tree: Any, lower: Any, upper: Any) -> Any:
     r"""Projection onto a box.
 
-    .. math::
+    $$
+    \operatorname*{argmin}_{\ell \le y \le u}\; \tfrac{1}{2}\|x - y\|_2^2
+    = \min(\max(x, \ell), u),
+    $$
 
-        \operatorname*{argmin}_{\ell \le y \le u}\; \tfrac{1}{2}\|x - y\|_2^2
-        = \min(\max(x, \ell), u),
-
-    with :math:`\ell` = ``lower`` and :math:`u` = ``upper`` (``-inf`` / ``inf`` allowed).
+    with $\ell$ = ``lower`` and $u$ = ``upper`` (``-inf`` / ``inf`` allowed).
 
     Args:
-      tree: pytree of arrays :math:`x`.
+      tree: pytree of arrays $x$.
       lower: a scalar or a pytree matching ``tree`` whose leaves broadcast against
         the matching leaf.
       upper: like ``lower``, with ``lower <= upper``.
@@ -121,16 +121,16 @@ def _ball(tree: Any, radius: Any, projection) -> Any:
 def projection_l1_ball(tree: Any, radius: Any = 1.0) -> Any:
     r"""Projection of each leaf onto the L1 ball.
 
-    .. math::
+    $$
+    \operatorname*{argmin}_{\|y\|_1 \le r}\; \tfrac{1}{2}\|x - y\|_2^2,
+    $$
 
-        \operatorname*{argmin}_{\|y\|_1 \le r}\; \tfrac{1}{2}\|x - y\|_2^2,
-
-    with :math:`r` = ``radius``, computed exactly by sorting
-    (``optax.projections.projection_simplex`` applied to :math:`|x|`).
+    with $r$ = ``radius``, computed exactly by sorting
+    (``optax.projections.projection_simplex`` applied to $|x|$).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      radius: $r \ge 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -154,16 +154,16 @@ def projection_l1_ball(tree: Any, radius: Any = 1.0) -> Any:
 def projection_l2_ball(tree: Any, radius: Any = 1.0) -> Any:
     r"""Projection of each leaf onto the L2 ball.
 
-    .. math::
+    $$
+    \operatorname*{argmin}_{\|y\|_2 \le r}\; \tfrac{1}{2}\|x - y\|_2^2
+    = x \min\Bigl(1, \frac{r}{\|x\|_2}\Bigr),
+    $$
 
-        \operatorname*{argmin}_{\|y\|_2 \le r}\; \tfrac{1}{2}\|x - y\|_2^2
-        = x \min\Bigl(1, \frac{r}{\|x\|_2}\Bigr),
-
-    with :math:`r` = ``radius`` (``optax.projections.projection_l2_ball``).
+    with $r$ = ``radius`` (``optax.projections.projection_l2_ball``).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      radius: $r \ge 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -183,16 +183,16 @@ def projection_l2_ball(tree: Any, radius: Any = 1.0) -> Any:
 def projection_linf_ball(tree: Any, radius: Any = 1.0) -> Any:
     r"""Projection of each leaf onto the L-infinity ball.
 
-    .. math::
+    $$
+    \operatorname*{argmin}_{\|y\|_\infty \le r}\; \tfrac{1}{2}\|x - y\|_2^2
+    = \min(\max(x, -r), r),
+    $$
 
-        \operatorname*{argmin}_{\|y\|_\infty \le r}\; \tfrac{1}{2}\|x - y\|_2^2
-        = \min(\max(x, -r), r),
-
-    with :math:`r` = ``radius`` (``optax.projections.projection_linf_ball``).
+    with $r$ = ``radius`` (``optax.projections.projection_linf_ball``).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      radius: :math:`r \ge 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      radius: $r \ge 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.
@@ -217,17 +217,17 @@ def _simplex_leaf(x: jax.Array, total: jax.Array) -> jax.Array:
 def projection_simplex(tree: Any, total: Any = 1.0) -> Any:
     r"""Projection of each leaf onto the simplex of the given total.
 
-    .. math::
+    $$
+    \operatorname*{argmin}_{y \ge 0,\ \sum_i y_i = t}\; \tfrac{1}{2}\|x - y\|_2^2,
+    $$
 
-        \operatorname*{argmin}_{y \ge 0,\ \sum_i y_i = t}\; \tfrac{1}{2}\|x - y\|_2^2,
-
-    with :math:`t` = ``total``, computed exactly by sorting
+    with $t$ = ``total``, computed exactly by sorting
     (``optax.projections.projection_simplex``). The sum runs over all the coordinates of
     a leaf.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      total: :math:`t > 0`, a scalar or a pytree of scalars matching ``tree``.
+      tree: pytree of arrays $x$.
+      total: $t > 0$, a scalar or a pytree of scalars matching ``tree``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.

@@ -2,10 +2,10 @@ r"""Separable proximal operators: l1, squared_l2, elastic_net, mcp, scad.
 
 Every function returns, leaf by leaf,
 
-.. math::
-
-    \operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
-    \tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
+\operatorname{prox}_{s\,g}(x) = \operatorname*{argmin}_y\;
+\tfrac{1}{2}\|x - y\|_2^2 + s\,g(y),
+$$
 
 with ``s = scaling``. The penalties act coordinate by coordinate, so ``strength``,
 ``scaling`` (and ``l1_ratio``, ``gamma``) may be scalars or pytrees with the structure
@@ -39,21 +39,21 @@ def _prepare(tree: Any, named_values: dict[str, Any]) -> list[list[Any]]:
 def l1(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool = False) -> Any:
     r"""Proximal operator of the L1 norm (soft thresholding).
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \lambda_i |y_i|
+    \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \lambda_i |y_i|
-        \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength`` and :math:`s` = ``scaling``, whose solution is
-    :math:`\operatorname{sign}(x_i)\max(|x_i| - s\lambda_i, 0)`
-    (:math:`\max(x_i - s\lambda_i, 0)` when ``positive``).
+    with $\lambda$ = ``strength`` and $s$ = ``scaling``, whose solution is
+    $\operatorname{sign}(x_i)\max(|x_i| - s\lambda_i, 0)$
+    ($\max(x_i - s\lambda_i, 0)$ when ``positive``).
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf (per-coordinate weights).
-      scaling: :math:`s \ge 0`, a scalar or a pytree like ``strength`` (per-coordinate
+      scaling: $s \ge 0$, a scalar or a pytree like ``strength`` (per-coordinate
         step sizes).
       positive: also constrain the solution to be non-negative.
 
@@ -87,22 +87,22 @@ def l1(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool = False) 
 def squared_l2(tree: Any, strength: Any, scaling: Any = 1.0, *, positive: bool = False) -> Any:
     r"""Proximal operator of half the squared L2 norm (multiplicative shrinkage).
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \tfrac{1}{2}\lambda_i y_i^2
+    \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \tfrac{1}{2}\lambda_i y_i^2
-        \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength`` and :math:`s` = ``scaling``, whose solution is
-    :math:`x_i / (1 + s\lambda_i)` (:math:`\max(x_i, 0) / (1 + s\lambda_i)` when
-    ``positive``). Note the :math:`\tfrac{1}{2}`: the Keras penalty ``L2(l2)`` =
+    with $\lambda$ = ``strength`` and $s$ = ``scaling``, whose solution is
+    $x_i / (1 + s\lambda_i)$ ($\max(x_i, 0) / (1 + s\lambda_i)$ when
+    ``positive``). Note the $\tfrac{1}{2}$: the Keras penalty ``L2(l2)`` =
     ``l2·Σw²`` has the prox ``squared_l2(tree, 2 * l2)``.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      scaling: :math:`s \ge 0`, a scalar or a pytree like ``strength``.
+      scaling: $s \ge 0$, a scalar or a pytree like ``strength``.
       positive: also constrain the solution to be non-negative.
 
     Returns:
@@ -141,24 +141,23 @@ def elastic_net(
 ) -> Any:
     r"""Proximal operator of the elastic-net penalty (scikit-learn's parametrisation).
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \lambda_i\bigl(\rho_i |y_i|
+    + \tfrac{1}{2}(1 - \rho_i) y_i^2\bigr)
+    \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i \lambda_i\bigl(\rho_i |y_i|
-        + \tfrac{1}{2}(1 - \rho_i) y_i^2\bigr)
-        \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
-
-    with :math:`\lambda` = ``strength``, :math:`\rho` = ``l1_ratio`` (1 is pure L1, 0 is
-    pure :func:`squared_l2`) and :math:`s` = ``scaling``, whose solution is
-    :math:`\operatorname{sign}(x_i)\max(|x_i| - s\lambda_i\rho_i, 0)
-    / (1 + s\lambda_i(1 - \rho_i))`.
+    with $\lambda$ = ``strength``, $\rho$ = ``l1_ratio`` (1 is pure L1, 0 is
+    pure `squared_l2`) and $s$ = ``scaling``, whose solution is
+    $\operatorname{sign}(x_i)\max(|x_i| - s\lambda_i\rho_i, 0) / (1 + s\lambda_i(1 - \rho_i))$.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      l1_ratio: :math:`\rho \in [0, 1]`, a scalar or a pytree like ``strength``.
-      scaling: :math:`s \ge 0`, a scalar or a pytree like ``strength``.
+      l1_ratio: $\rho \in [0, 1]$, a scalar or a pytree like ``strength``.
+      scaling: $s \ge 0$, a scalar or a pytree like ``strength``.
       positive: also constrain the solution to be non-negative.
 
     Returns:
@@ -216,45 +215,45 @@ def mcp(
 ) -> Any:
     r"""Proximal operator of the minimax concave penalty (firm thresholding).
 
-    The MCP of Zhang (2010) with :math:`\lambda` = ``strength`` and
-    :math:`\gamma` = ``gamma`` is, coordinate-wise,
+    The MCP of Zhang (2010) with $\lambda$ = ``strength`` and
+    $\gamma$ = ``gamma`` is, coordinate-wise,
 
-    .. math::
-
-        p_{\lambda,\gamma}(t) = \begin{cases}
-          \lambda |t| - \dfrac{t^2}{2\gamma} & |t| \le \gamma\lambda, \\[4pt]
-          \tfrac{1}{2}\gamma\lambda^2 & |t| > \gamma\lambda,
-        \end{cases}
+    $$
+    p_{\lambda,\gamma}(t) = \begin{cases}
+      \lambda |t| - \dfrac{t^2}{2\gamma} & |t| \le \gamma\lambda, \\[4pt]
+      \tfrac{1}{2}\gamma\lambda^2 & |t| > \gamma\lambda,
+    \end{cases}
+    $$
 
     and this function returns
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i p_{\lambda_i,\gamma_i}(y_i)
+    \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i p_{\lambda_i,\gamma_i}(y_i)
-        \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
-
-    with :math:`s` = ``scaling``. The penalty is non-convex, but for
-    :math:`\gamma > s` the objective is strongly convex and its global minimiser is the
+    with $s$ = ``scaling``. The penalty is non-convex, but for
+    $\gamma > s$ the objective is strongly convex and its global minimiser is the
     closed form (firm thresholding)
 
-    .. math::
+    $$
+    y_i = \begin{cases}
+      0 & |x_i| \le s\lambda, \\
+      \operatorname{sign}(x_i)\,\dfrac{|x_i| - s\lambda}{1 - s/\gamma}
+        & s\lambda < |x_i| \le \gamma\lambda, \\
+      x_i & |x_i| > \gamma\lambda.
+    \end{cases}
+    $$
 
-        y_i = \begin{cases}
-          0 & |x_i| \le s\lambda, \\
-          \operatorname{sign}(x_i)\,\dfrac{|x_i| - s\lambda}{1 - s/\gamma}
-            & s\lambda < |x_i| \le \gamma\lambda, \\
-          x_i & |x_i| > \gamma\lambda.
-        \end{cases}
-
-    With ``positive``, :math:`x` is first replaced by :math:`\max(x, 0)`.
+    With ``positive``, $x$ is first replaced by $\max(x, 0)$.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      gamma: :math:`\gamma > s`, a scalar or a pytree like ``strength``.
-      scaling: :math:`s \ge 0`, a scalar or a pytree like ``strength``.
+      gamma: $\gamma > s$, a scalar or a pytree like ``strength``.
+      scaling: $s \ge 0$, a scalar or a pytree like ``strength``.
       positive: also constrain the solution to be non-negative.
 
     Returns:
@@ -304,48 +303,48 @@ def scad(
 ) -> Any:
     r"""Proximal operator of the smoothly clipped absolute deviation penalty.
 
-    The SCAD of Fan & Li (2001) with :math:`\lambda` = ``strength`` and
-    :math:`\gamma` = ``gamma`` (their :math:`a`) is, coordinate-wise,
+    The SCAD of Fan & Li (2001) with $\lambda$ = ``strength`` and
+    $\gamma$ = ``gamma`` (their $a$) is, coordinate-wise,
 
-    .. math::
-
-        p_{\lambda,\gamma}(t) = \begin{cases}
-          \lambda |t| & |t| \le \lambda, \\[4pt]
-          \dfrac{2\gamma\lambda|t| - t^2 - \lambda^2}{2(\gamma - 1)}
-            & \lambda < |t| \le \gamma\lambda, \\[4pt]
-          \tfrac{1}{2}(\gamma + 1)\lambda^2 & |t| > \gamma\lambda,
-        \end{cases}
+    $$
+    p_{\lambda,\gamma}(t) = \begin{cases}
+      \lambda |t| & |t| \le \lambda, \\[4pt]
+      \dfrac{2\gamma\lambda|t| - t^2 - \lambda^2}{2(\gamma - 1)}
+        & \lambda < |t| \le \gamma\lambda, \\[4pt]
+      \tfrac{1}{2}(\gamma + 1)\lambda^2 & |t| > \gamma\lambda,
+    \end{cases}
+    $$
 
     and this function returns
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i p_{\lambda_i,\gamma_i}(y_i)
+    \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s \sum_i p_{\lambda_i,\gamma_i}(y_i)
-        \;\bigl(+\,\iota_{\{y \ge 0\}}(y) \text{ if positive}\bigr),
-
-    with :math:`s` = ``scaling``. The penalty is non-convex, but for
-    :math:`\gamma > 1 + s` the objective is strongly convex and its global minimiser is
+    with $s$ = ``scaling``. The penalty is non-convex, but for
+    $\gamma > 1 + s$ the objective is strongly convex and its global minimiser is
     the closed form
 
-    .. math::
+    $$
+    y_i = \begin{cases}
+      \operatorname{sign}(x_i)\max(|x_i| - s\lambda, 0) & |x_i| \le (1 + s)\lambda, \\
+      \dfrac{(\gamma - 1)x_i - \operatorname{sign}(x_i)\,s\gamma\lambda}
+            {\gamma - 1 - s} & (1 + s)\lambda < |x_i| \le \gamma\lambda, \\
+      x_i & |x_i| > \gamma\lambda.
+    \end{cases}
+    $$
 
-        y_i = \begin{cases}
-          \operatorname{sign}(x_i)\max(|x_i| - s\lambda, 0) & |x_i| \le (1 + s)\lambda, \\
-          \dfrac{(\gamma - 1)x_i - \operatorname{sign}(x_i)\,s\gamma\lambda}
-                {\gamma - 1 - s} & (1 + s)\lambda < |x_i| \le \gamma\lambda, \\
-          x_i & |x_i| > \gamma\lambda.
-        \end{cases}
-
-    With ``positive``, :math:`x` is first replaced by :math:`\max(x, 0)`.
+    With ``positive``, $x$ is first replaced by $\max(x, 0)$.
 
     Args:
-      tree: pytree of arrays :math:`x`.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      tree: pytree of arrays $x$.
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the matching leaf.
-      gamma: :math:`\gamma > 1 + s`, a scalar or a pytree like ``strength``
+      gamma: $\gamma > 1 + s$, a scalar or a pytree like ``strength``
         (3.7 is Fan & Li's choice).
-      scaling: :math:`s \ge 0`, a scalar or a pytree like ``strength``.
+      scaling: $s \ge 0$, a scalar or a pytree like ``strength``.
       positive: also constrain the solution to be non-negative.
 
     Returns:

@@ -158,14 +158,14 @@ _tv_rows_compiled = jax.jit(_tv_rows)
 def total_variation_1d(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
     r"""Exact proximal operator of the 1-D total variation along the last axis.
 
-    For each signal :math:`x \in \mathbb{R}^n` formed by the last axis of a leaf,
+    For each signal $x \in \mathbb{R}^n$ formed by the last axis of a leaf,
 
-    .. math::
+    $$
+    \operatorname{prox}(x) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda \sum_{i=1}^{n-1} |y_{i+1} - y_i|,
+    $$
 
-        \operatorname{prox}(x) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|x - y\|_2^2 + s\,\lambda \sum_{i=1}^{n-1} |y_{i+1} - y_i|,
-
-    with :math:`\lambda` = ``strength`` and :math:`s` = ``scaling``. It is computed
+    with $\lambda$ = ``strength`` and $s$ = ``scaling``. It is computed
     exactly (up to rounding) by Condat's direct algorithm, a finite ``lax.while_loop``
     over the signal (linear time in practice, quadratic in the worst case), ``vmap``-ed
     over the leading axes; no fixed number of iterations of an iterative method is
@@ -174,9 +174,9 @@ def total_variation_1d(tree: Any, strength: Any, scaling: Any = 1.0) -> Any:
 
     Args:
       tree: pytree of arrays with at least one axis.
-      strength: :math:`\lambda \ge 0`, a scalar or a pytree matching ``tree`` whose
+      strength: $\lambda \ge 0$, a scalar or a pytree matching ``tree`` whose
         leaves broadcast against the batch shape ``leaf.shape[:-1]``.
-      scaling: :math:`s \ge 0`, like ``strength``.
+      scaling: $s \ge 0$, like ``strength``.
 
     Returns:
       A pytree with the structure, shapes and dtypes of ``tree``.

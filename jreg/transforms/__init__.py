@@ -1,15 +1,15 @@
-r"""Optax gradient transformations built on :mod:`jreg.penalties` and :mod:`jreg.prox`.
+r"""Optax gradient transformations built on `jreg.penalties` and `jreg.prox`.
 
-* :func:`add_penalty_gradient` -- add :math:`\nabla g(w)` to the updates (Keras'
+* `add_penalty_gradient` -- add $\nabla g(w)$ to the updates (Keras'
   ``kernel_regularizer``), before an optimizer;
-* :func:`proximal_step` -- turn the incoming step into a proximal step, last in a chain
+* `proximal_step` -- turn the incoming step into a proximal step, last in a chain
   (exact for plain SGD);
-* :func:`prox_sgd`, :func:`prox_adagrad`, :func:`prox_adam` -- complete optimizers whose
+* `prox_sgd`, `prox_adagrad`, `prox_adam` -- complete optimizers whose
   prox is taken in the metric of their own preconditioner, so that they converge to the
   minimiser of loss + penalty;
-* :func:`max_norm`, :func:`unit_norm`, :func:`non_neg`, :func:`min_max_norm` -- Keras
+* `max_norm`, `unit_norm`, `non_neg`, `min_max_norm` -- Keras
   weight constraints as projections after the update, last in a chain;
-* :func:`regularized` -- a loss function plus a penalty.
+* `regularized` -- a loss function plus a penalty.
 
 Every factory returns an ``optax.GradientTransformationExtraArgs`` whose state is a
 NamedTuple with a ``count``; hyperparameters accept scalars or optax schedules, and

@@ -2,8 +2,8 @@ r"""Keras weight constraints as Optax transforms (projections after the update).
 
 Keras applies a layer's ``kernel_constraint`` to the weights after each optimizer
 step. These transforms do the same inside an optax chain, as its last element: with
-:math:`w` the parameters and :math:`u` the incoming update they return
-:math:`C(w + u) - w`, so that ``optax.apply_updates`` lands on :math:`C(w + u)`.
+$w$ the parameters and $u$ the incoming update they return
+$C(w + u) - w$, so that ``optax.apply_updates`` lands on $C(w + u)$.
 
 Norms are taken over ``axis`` (Keras' default ``axis=0``: for a ``Dense`` kernel of
 shape ``(inputs, outputs)`` each output unit's incoming weight vector). Keras divides by
@@ -106,21 +106,21 @@ def max_norm(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Keras' ``MaxNorm``: rescale each weight vector whose norm exceeds ``max_value``.
 
-    .. math::
+    $$
+    C(w) = w \cdot \frac{\min(\|w\|_{\text{axis}}, c)}{\|w\|_{\text{axis}}},
+    $$
 
-        C(w) = w \cdot \frac{\min(\|w\|_{\text{axis}}, c)}{\|w\|_{\text{axis}}},
-
-    with :math:`c` = ``max_value`` and the Euclidean norm taken over ``axis`` (kept for
-    broadcasting). This is the projection onto :math:`\{\|w\|_{\text{axis}} \le c\}`.
+    with $c$ = ``max_value`` and the Euclidean norm taken over ``axis`` (kept for
+    broadcasting). This is the projection onto $\{\|w\|_{\text{axis}} \le c\}$.
 
     Args:
-      max_value: :math:`c \ge 0`, a scalar or an optax schedule.
+      max_value: $c \ge 0$, a scalar or an optax schedule.
       axis: the axis (int) or axes (sequence of ints) of the norm; Keras' ``0``.
       mask: optax mask selecting the constrained leaves (mask out biases).
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` (last in a chain) with a
-      :class:`ConstraintState`.
+      `ConstraintState`.
 
     Raises:
       ValueError: if a concrete ``max_value`` is negative, ``axis`` is out of range for
@@ -149,9 +149,9 @@ def max_norm(
 def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformationExtraArgs:
     r"""Keras' ``UnitNorm``: rescale each weight vector to norm 1.
 
-    .. math::
-
-        C(w) = \frac{w}{\|w\|_{\text{axis}}},
+    $$
+    C(w) = \frac{w}{\|w\|_{\text{axis}}},
+    $$
 
     with the Euclidean norm over ``axis``; a vector of zeros stays zero.
 
@@ -161,7 +161,7 @@ def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformatio
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` (last in a chain) with a
-      :class:`ConstraintState`.
+      `ConstraintState`.
 
     Raises:
       ValueError: if ``axis`` is out of range for a leaf, or ``update`` is called
@@ -183,9 +183,9 @@ def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformatio
 
 
 def non_neg(*, mask: Any = None) -> optax.GradientTransformationExtraArgs:
-    r"""Keras' ``NonNeg``: clip the weights at zero, :math:`C(w) = \max(w, 0)`.
+    r"""Keras' ``NonNeg``: clip the weights at zero, $C(w) = \max(w, 0)$.
 
-    The projection :func:`jreg.prox.projection_non_negative` applied after the update
+    The projection `jreg.prox.projection_non_negative` applied after the update
     (compare ``optax.keep_params_nonnegative``, which zeroes the update instead).
 
     Args:
@@ -193,7 +193,7 @@ def non_neg(*, mask: Any = None) -> optax.GradientTransformationExtraArgs:
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` (last in a chain) with a
-      :class:`ConstraintState`.
+      `ConstraintState`.
 
     Raises:
       ValueError: if ``update`` is called without ``params``.
@@ -221,24 +221,24 @@ def min_max_norm(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Keras' ``MinMaxNorm``: move each weight vector's norm into ``[min, max]``.
 
-    .. math::
+    $$
+    C(w) = w \cdot \frac{r \operatorname{clip}(\|w\|, a, b) + (1 - r)\|w\|}{\|w\|},
+    $$
 
-        C(w) = w \cdot \frac{r \operatorname{clip}(\|w\|, a, b) + (1 - r)\|w\|}{\|w\|},
-
-    with :math:`a` = ``min_value``, :math:`b` = ``max_value``, :math:`r` = ``rate``
+    with $a$ = ``min_value``, $b$ = ``max_value``, $r$ = ``rate``
     (1 enforces the bounds exactly; smaller rates move part of the way at each step)
     and the Euclidean norm over ``axis``. A vector of zeros stays zero.
 
     Args:
-      min_value: :math:`a \ge 0`, a scalar or an optax schedule.
-      max_value: :math:`b \ge a`, a scalar or an optax schedule.
-      rate: :math:`r \in [0, 1]`, a scalar or an optax schedule.
+      min_value: $a \ge 0$, a scalar or an optax schedule.
+      max_value: $b \ge a$, a scalar or an optax schedule.
+      rate: $r \in [0, 1]$, a scalar or an optax schedule.
       axis: the axis (int) or axes (sequence of ints) of the norm; Keras' ``0``.
       mask: optax mask selecting the constrained leaves.
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` (last in a chain) with a
-      :class:`ConstraintState`.
+      `ConstraintState`.
 
     Raises:
       ValueError: if a concrete bound is negative, ``min_value > max_value``, ``rate``

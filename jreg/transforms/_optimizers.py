@@ -1,27 +1,27 @@
 r"""Complete proximal optimizers whose prox is taken in their own metric.
 
-A preconditioned gradient step :math:`z = w - \eta D^{-1} m` (:math:`D` diagonal and
+A preconditioned gradient step $z = w - \eta D^{-1} m$ ($D$ diagonal and
 positive) is the minimiser of a quadratic model in the norm
-:math:`\|v\|_D^2 = v^\top D v`; the matching proximal step is therefore
+$\|v\|_D^2 = v^\top D v$; the matching proximal step is therefore
 
-.. math::
+$$
+w^+ = \operatorname*{argmin}_y\; \tfrac{1}{2}\|y - z\|_D^2 + \eta\, g(y),
+$$
 
-    w^+ = \operatorname*{argmin}_y\; \tfrac{1}{2}\|y - z\|_D^2 + \eta\, g(y),
-
-which for a separable :math:`g` is, coordinate by coordinate, the ordinary prox with
-the per-coordinate scaling :math:`\eta / d_i` (for L1, the threshold
-:math:`\eta\lambda/d_i`; for Adam :math:`d_i = \sqrt{\hat v_i} + \epsilon`). At a fixed
-point :math:`w^+ = w` with :math:`m = \nabla f(w)` the optimality condition of the prox
-reads :math:`0 \in D(w - z)/\eta + \partial g(w) = \nabla f(w) + \partial g(w)`:
-:math:`D` cancels, so the fixed points are exactly the minimisers of
-:math:`f + g` (for convex :math:`f, g`) whatever the preconditioner. Chaining an
-optimizer with :func:`~jreg.transforms.proximal_step` instead uses the Euclidean prox
-after a :math:`D`-scaled step, whose fixed points solve
-:math:`0 \in D^{-1}\nabla f + \partial g`, a different problem.
+which for a separable $g$ is, coordinate by coordinate, the ordinary prox with
+the per-coordinate scaling $\eta / d_i$ (for L1, the threshold
+$\eta\lambda/d_i$; for Adam $d_i = \sqrt{\hat v_i} + \epsilon$). At a fixed
+point $w^+ = w$ with $m = \nabla f(w)$ the optimality condition of the prox
+reads $0 \in D(w - z)/\eta + \partial g(w) = \nabla f(w) + \partial g(w)$:
+$D$ cancels, so the fixed points are exactly the minimisers of
+$f + g$ (for convex $f, g$) whatever the preconditioner. Chaining an
+optimizer with `jreg.transforms.proximal_step` instead uses the Euclidean prox
+after a $D$-scaled step, whose fixed points solve
+$0 \in D^{-1}\nabla f + \partial g$, a different problem.
 
 For a non-separable penalty (group lasso, nuclear norm, balls, simplex, ...) the prox
-in a diagonal metric has no closed form, so :func:`prox_adam` and :func:`prox_adagrad`
-refuse them; :func:`prox_sgd` (whose metric is the identity) accepts every penalty.
+in a diagonal metric has no closed form, so `prox_adam` and `prox_adagrad`
+refuse them; `prox_sgd` (whose metric is the identity) accepts every penalty.
 """
 
 from __future__ import annotations
@@ -92,11 +92,11 @@ def _scale(tree: Any, factor: Any) -> Any:
 
 
 class ProxSGDState(NamedTuple):
-    """State of :func:`prox_sgd`.
+    """State of `prox_sgd`.
 
     Attributes:
       count: number of updates so far.
-      velocity: the last realised step :math:`w_k - w_{k-1}` of the (non-extrapolated)
+      velocity: the last realised step $w_k - w_{k-1}$ of the (non-extrapolated)
         iterate, or ``None`` without momentum.
     """
 
@@ -114,38 +114,39 @@ def prox_sgd(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Proximal gradient descent, optionally with heavy-ball or Nesterov momentum.
 
-    With :math:`\eta_k` = ``learning_rate`` at step :math:`k`, :math:`\mu` =
-    ``momentum``, :math:`g` the penalty and :math:`v_k = w_k - w_{k-1}` the last
-    realised step (:math:`v_0 = 0`):
+    With $\eta_k$ = ``learning_rate`` at step $k$, $\mu$ =
+    ``momentum``, $g$ the penalty and $v_k = w_k - w_{k-1}$ the last
+    realised step ($v_0 = 0$):
 
-    * no momentum: :math:`w_{k+1} = \operatorname{prox}_{\eta_k g}(w_k - \eta_k
-      \nabla f(w_k))` (ISTA);
-    * heavy ball: :math:`w_{k+1} = \operatorname{prox}_{\eta_k g}(w_k - \eta_k
-      \nabla f(w_k) + \mu v_k)` (iPiano, Ochs et al. 2014; convergent for convex
-      :math:`f` when :math:`0 \le \mu < 1` and :math:`\eta < 2(1 - \mu)/L`);
+    * no momentum: $w_{k+1} = \operatorname{prox}_{\eta_k g}(w_k - \eta_k
+      \nabla f(w_k))$ (ISTA);
+    * heavy ball: $w_{k+1} = \operatorname{prox}_{\eta_k g}(w_k - \eta_k
+      \nabla f(w_k) + \mu v_k)$ (iPiano, Ochs et al. 2014; convergent for convex
+      $f$ when $0 \le \mu < 1$ and $\eta < 2(1 - \mu)/L$);
     * Nesterov: the parameters are the extrapolated point
-      :math:`y_k = x_k + \mu v_k`, :math:`x_{k+1} = \operatorname{prox}_{\eta_k g}(y_k
-      - \eta_k \nabla f(y_k))`, :math:`y_{k+1} = x_{k+1} + \mu (x_{k+1} - x_k)` (FISTA
-      with a constant momentum; Beck & Teboulle 2009).
+      $y_k = x_k + \mu v_k$,
+      $x_{k+1} = \operatorname{prox}_{\eta_k g}(y_k - \eta_k \nabla f(y_k))$,
+      $y_{k+1} = x_{k+1} + \mu (x_{k+1} - x_k)$ (FISTA with a
+      constant momentum; Beck & Teboulle 2009).
 
     The momentum acts on realised steps, after the prox, so that the fixed points are
-    the minimisers of :math:`f + g`: :math:`0 \in \nabla f(w) + \partial g(w)`. (Putting
-    optax's gradient momentum before :func:`proximal_step` instead converges to
-    :math:`0 \in \nabla f/(1 - \mu) + \partial g`, a weaker penalty.) With a constant
+    the minimisers of $f + g$: $0 \in \nabla f(w) + \partial g(w)$. (Putting
+    optax's gradient momentum before `proximal_step` instead converges to
+    $0 \in \nabla f/(1 - \mu) + \partial g$, a weaker penalty.) With a constant
     learning rate and on unpenalised (masked-out) leaves the updates are exactly those
     of ``optax.sgd(learning_rate, momentum, nesterov)``.
 
     Args:
-      learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule.
-      penalty: a penalty object of :mod:`jreg.penalties` (any; the metric is the
+      learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
+      penalty: a penalty object of `jreg.penalties` (any; the metric is the
         identity).
-      momentum: :math:`\mu \in [0, 1)`, or ``None`` for none.
+      momentum: $\mu \in [0, 1)$, or ``None`` for none.
       nesterov: use Nesterov's extrapolation instead of the heavy ball.
       mask: optax mask selecting the penalised leaves; the others follow
         ``optax.sgd``.
 
     Returns:
-      An ``optax.GradientTransformationExtraArgs`` with a :class:`ProxSGDState`.
+      An ``optax.GradientTransformationExtraArgs`` with a `ProxSGDState`.
 
     Raises:
       TypeError: if ``penalty`` is not a penalty object.
@@ -208,7 +209,7 @@ def prox_sgd(
 
 
 class ProxAdagradState(NamedTuple):
-    """State of :func:`prox_adagrad`.
+    """State of `prox_adagrad`.
 
     Attributes:
       count: number of updates so far.
@@ -229,32 +230,32 @@ def prox_adagrad(
 ) -> optax.GradientTransformationExtraArgs:
     r"""AdaGrad with its proximal step taken in AdaGrad's own metric.
 
-    With :math:`G_k = G_{k-1} + \nabla f(w_k)^2` (:math:`G_0` =
-    ``initial_accumulator_value``), :math:`d = \sqrt{G_k + \epsilon}` and
-    :math:`\eta_k` = ``learning_rate``, exactly as ``optax.adagrad``:
+    With $G_k = G_{k-1} + \nabla f(w_k)^2$ ($G_0$ =
+    ``initial_accumulator_value``), $d = \sqrt{G_k + \epsilon}$ and
+    $\eta_k$ = ``learning_rate``, exactly as ``optax.adagrad``:
 
-    .. math::
+    $$
+    w_{k+1} = \operatorname*{argmin}_y\; \tfrac{1}{2}\bigl\|y - (w_k - \eta_k
+    \nabla f(w_k)/d)\bigr\|_{\operatorname{diag}(d)}^2 + \eta_k\, g(y),
+    $$
 
-        w_{k+1} = \operatorname*{argmin}_y\; \tfrac{1}{2}\bigl\|y - (w_k - \eta_k
-        \nabla f(w_k)/d)\bigr\|_{\operatorname{diag}(d)}^2 + \eta_k\, g(y),
-
-    i.e. the prox of :math:`g` with the per-coordinate scaling :math:`\eta_k / d_i`
+    i.e. the prox of $g$ with the per-coordinate scaling $\eta_k / d_i$
     (AdaGrad's composite mirror descent, Duchi et al. 2011). Its fixed points satisfy
-    :math:`0 \in \nabla f(w) + \partial g(w)`. On unpenalised (masked-out) leaves the
+    $0 \in \nabla f(w) + \partial g(w)$. On unpenalised (masked-out) leaves the
     updates are exactly those of ``optax.adagrad``.
 
-    For :class:`~jreg.penalties.MCP` / :class:`~jreg.penalties.SCAD` the same
-    ``gamma`` condition as for :func:`prox_adam` applies, with :math:`d = \sqrt{G + \epsilon}`.
+    For `jreg.penalties.MCP` / `jreg.penalties.SCAD` the same
+    ``gamma`` condition as for `prox_adam` applies, with $d = \sqrt{G + \epsilon}$.
 
     Args:
-      learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule.
+      learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
       penalty: a *separable* penalty object (``penalty.separable``).
-      initial_accumulator_value: :math:`G_0 \ge 0`.
-      eps: :math:`\epsilon \ge 0`, inside the square root as in optax.
+      initial_accumulator_value: $G_0 \ge 0$.
+      eps: $\epsilon \ge 0$, inside the square root as in optax.
       mask: optax mask selecting the penalised leaves.
 
     Returns:
-      An ``optax.GradientTransformationExtraArgs`` with a :class:`ProxAdagradState`.
+      An ``optax.GradientTransformationExtraArgs`` with a `ProxAdagradState`.
 
     Raises:
       TypeError: if ``penalty`` is not a penalty object.
@@ -308,7 +309,7 @@ def prox_adagrad(
 
 
 class ProxAdamState(NamedTuple):
-    """State of :func:`prox_adam` (the fields of ``optax.ScaleByAdamState``).
+    """State of `prox_adam` (the fields of ``optax.ScaleByAdamState``).
 
     Attributes:
       count: number of updates so far.
@@ -332,40 +333,40 @@ def prox_adam(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Adam with its proximal step taken in Adam's own metric.
 
-    With Adam's bias-corrected moments :math:`\hat m_k, \hat v_k` (exactly as
-    ``optax.adam``), :math:`d = \sqrt{\hat v_k} + \epsilon` and :math:`\eta_k` =
+    With Adam's bias-corrected moments $\hat m_k, \hat v_k$ (exactly as
+    ``optax.adam``), $d = \sqrt{\hat v_k} + \epsilon$ and $\eta_k$ =
     ``learning_rate``:
 
-    .. math::
+    $$
+    w_{k+1} = \operatorname*{argmin}_y\; \tfrac{1}{2}\bigl\|y - (w_k - \eta_k
+    \hat m_k / d)\bigr\|_{\operatorname{diag}(d)}^2 + \eta_k\, g(y),
+    $$
 
-        w_{k+1} = \operatorname*{argmin}_y\; \tfrac{1}{2}\bigl\|y - (w_k - \eta_k
-        \hat m_k / d)\bigr\|_{\operatorname{diag}(d)}^2 + \eta_k\, g(y),
-
-    i.e. the prox of :math:`g` with the per-coordinate scaling :math:`\eta_k/d_i` --
-    for :class:`~jreg.penalties.L1` the soft threshold
-    :math:`\eta\lambda/(\sqrt{\hat v_i} + \epsilon)`. A fixed point (where
-    :math:`\hat m = \nabla f(w)`) satisfies :math:`0 \in \nabla f(w) + \partial g(w)`
-    whatever :math:`d`, so with a constant step prox-Adam converges to the penalised
+    i.e. the prox of $g$ with the per-coordinate scaling $\eta_k/d_i$ --
+    for `jreg.penalties.L1` the soft threshold
+    $\eta\lambda/(\sqrt{\hat v_i} + \epsilon)$. A fixed point (where
+    $\hat m = \nabla f(w)$) satisfies $0 \in \nabla f(w) + \partial g(w)$
+    whatever $d$, so with a constant step prox-Adam converges to the penalised
     optimum (the Lasso solution for L1 with a least-squares loss), whereas
     ``optax.chain(optax.adam(lr), proximal_step(penalty, lr))`` stalls at points with
-    :math:`0 \in \nabla f/d + \partial g` (see ``docs/transforms.md`` for the
+    $0 \in \nabla f/d + \partial g$ (see ``docs/transforms.md`` for the
     measured gap). On unpenalised (masked-out) leaves the updates are exactly those of
     ``optax.adam``.
 
-    The non-convex :class:`~jreg.penalties.MCP` and :class:`~jreg.penalties.SCAD` need
+    The non-convex `jreg.penalties.MCP` and `jreg.penalties.SCAD` need
     ``gamma > lr/d_i`` (``1 + lr/d_i`` for SCAD) at every coordinate for their prox to
     be defined; this is checked on concrete values only, not under ``jit``.
 
     Args:
-      learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule.
+      learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
       penalty: a *separable* penalty object (``penalty.separable``).
       b1: decay of the first moment, in [0, 1).
       b2: decay of the second moment, in [0, 1).
-      eps: :math:`\epsilon \ge 0`, added to :math:`\sqrt{\hat v}` as in optax.
+      eps: $\epsilon \ge 0$, added to $\sqrt{\hat v}$ as in optax.
       mask: optax mask selecting the penalised leaves.
 
     Returns:
-      An ``optax.GradientTransformationExtraArgs`` with a :class:`ProxAdamState`.
+      An ``optax.GradientTransformationExtraArgs`` with a `ProxAdamState`.
 
     Raises:
       TypeError: if ``penalty`` is not a penalty object.

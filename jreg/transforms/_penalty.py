@@ -22,13 +22,13 @@ from jreg.transforms._common import (
 
 
 class AddPenaltyGradientState(NamedTuple):
-    """State of :func:`add_penalty_gradient`: the number of updates so far."""
+    """State of `add_penalty_gradient`: the number of updates so far."""
 
     count: jax.Array
 
 
 class ProximalStepState(NamedTuple):
-    """State of :func:`proximal_step`: the number of updates so far."""
+    """State of `proximal_step`: the number of updates so far."""
 
     count: jax.Array
 
@@ -36,21 +36,21 @@ class ProximalStepState(NamedTuple):
 def add_penalty_gradient(penalty: Any, mask: Any = None) -> optax.GradientTransformationExtraArgs:
     r"""Add the gradient of a penalty to the updates (Keras' ``kernel_regularizer``).
 
-    .. math::
+    $$
+    u \leftarrow u + \nabla g(w),
+    $$
 
-        u \leftarrow u + \nabla g(w),
-
-    with :math:`g` = ``penalty.value`` and :math:`w` the parameters. Put it before the
+    with $g$ = ``penalty.value`` and $w$ the parameters. Put it before the
     optimizer (``optax.chain(add_penalty_gradient(L2(1e-4)), optax.adam(1e-3))``): this
     is the effect of adding ``penalty(w)`` to the loss, as Keras does for a layer's
     ``kernel_regularizer``. At a kink the minimum-norm subgradient is used, as in
-    TensorFlow: for :class:`~jreg.penalties.L1` the gradient is
-    :math:`\ell_1\operatorname{sign}(w)` with ``sign(0) = 0``. It therefore never
-    produces exact zeros; use :func:`proximal_step` or a ``prox_*`` optimizer for
+    TensorFlow: for `jreg.penalties.L1` the gradient is
+    $\ell_1\operatorname{sign}(w)$ with ``sign(0) = 0``. It therefore never
+    produces exact zeros; use `proximal_step` or a ``prox_*`` optimizer for
     sparsity.
 
     Args:
-      penalty: a penalty object of :mod:`jreg.penalties` (not a constraint, which has
+      penalty: a penalty object of `jreg.penalties` (not a constraint, which has
         no gradient).
       mask: optax mask: a pytree of booleans with the structure of (a prefix of) the
         parameters, or a callable returning one; ``False`` leaves are left untouched.
@@ -104,34 +104,34 @@ def proximal_step(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Replace the incoming step by a proximal step; the last transform of a chain.
 
-    With :math:`w` the parameters, :math:`u` the incoming update (already scaled by
-    :math:`-\eta`, as optax optimizers return it) and :math:`\eta` = ``learning_rate``,
+    With $w$ the parameters, $u$ the incoming update (already scaled by
+    $-\eta$, as optax optimizers return it) and $\eta$ = ``learning_rate``,
     the new update is
 
-    .. math::
-
-        \operatorname{prox}_{\eta g}(w + u) - w, \qquad
-        \operatorname{prox}_{\eta g}(z) = \operatorname*{argmin}_y\;
-        \tfrac{1}{2}\|y - z\|_2^2 + \eta\, g(y),
+    $$
+    \operatorname{prox}_{\eta g}(w + u) - w, \qquad
+    \operatorname{prox}_{\eta g}(z) = \operatorname*{argmin}_y\;
+    \tfrac{1}{2}\|y - z\|_2^2 + \eta\, g(y),
+    $$
 
     so that ``optax.apply_updates`` lands on the prox of the gradient step.
     ``optax.chain(optax.sgd(eta), proximal_step(penalty, eta))`` is the proximal
-    gradient method (ISTA), which for a step :math:`\eta \le 1/L` (:math:`L` the
+    gradient method (ISTA), which for a step $\eta \le 1/L$ ($L$ the
     Lipschitz constant of the gradient of the loss) converges to a minimiser of
-    loss + :math:`g`. Pass the same ``learning_rate`` (scalar or schedule) as the
+    loss + $g$. Pass the same ``learning_rate`` (scalar or schedule) as the
     optimizer before it.
 
     After an optimizer with a *non-scalar* preconditioner (Adam, AdaGrad, RMSProp, ...)
-    this chain does **not** minimise loss + :math:`g`: a fixed point satisfies
-    :math:`0 \in D^{-1}\nabla f(w) + \partial g(w)` with :math:`D` the
-    preconditioner, not :math:`0 \in \nabla f(w) + \partial g(w)`. Use
-    :func:`prox_adam` / :func:`prox_adagrad`, whose prox is taken in the metric of
-    :math:`D` (see ``docs/transforms.md`` for a measured example).
+    this chain does **not** minimise loss + $g$: a fixed point satisfies
+    $0 \in D^{-1}\nabla f(w) + \partial g(w)$ with $D$ the
+    preconditioner, not $0 \in \nabla f(w) + \partial g(w)$. Use
+    `prox_adam` / `prox_adagrad`, whose prox is taken in the metric of
+    $D$ (see ``docs/transforms.md`` for a measured example).
 
     Args:
-      penalty: a penalty object of :mod:`jreg.penalties` (a constraint gives the
+      penalty: a penalty object of `jreg.penalties` (a constraint gives the
         projected gradient method).
-      learning_rate: :math:`\eta \ge 0`, a scalar or an optax schedule (a function of
+      learning_rate: $\eta \ge 0$, a scalar or an optax schedule (a function of
         the step count, starting at 0).
       mask: optax mask selecting the penalised leaves (a pytree of booleans, a prefix
         of the parameters, or a callable returning one); the update of a ``False``
@@ -190,19 +190,19 @@ def regularized(
 ) -> Callable[..., Any]:
     r"""Add a penalty to a loss function: ``loss(params, ...) + penalty.value(params)``.
 
-    .. math::
+    $$
+    F(w, \ldots) = f(w, \ldots) + g(w_{\text{mask}}),
+    $$
 
-        F(w, \ldots) = f(w, \ldots) + g(w_{\text{mask}}),
-
-    where :math:`g` = ``penalty.value`` sees only the leaves selected by ``mask`` (all
-    of them by default). Differentiate it with :func:`jax.grad` and feed any optax
+    where $g$ = ``penalty.value`` sees only the leaves selected by ``mask`` (all
+    of them by default). Differentiate it with `jax.grad` and feed any optax
     optimizer; this is the explicit form of Keras' ``kernel_regularizer`` (the penalty
     counted in the loss, and in its reported value).
 
     Args:
       loss_fn: ``loss_fn(params, *args, **kwargs)`` returning a scalar (or
         ``(scalar, aux)`` with ``has_aux``).
-      penalty: a penalty object of :mod:`jreg.penalties`.
+      penalty: a penalty object of `jreg.penalties`.
       mask: optax mask selecting the penalised leaves (a pytree of booleans, a prefix
         of the parameters, or a callable of the parameters returning one).
       has_aux: ``loss_fn`` returns ``(loss, aux)``; the result then returns
