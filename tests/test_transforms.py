@@ -369,6 +369,35 @@ def test_schedules_are_evaluated_at_the_step_count():
     assert int(state.count) == 3
 
 
+def test_penalty_strengths_accept_schedules_evaluated_at_the_step_count():
+    """``L1(schedule)``: the strength at step k is schedule(k), in every transform."""
+    schedule = lambda count: 0.1 * (count + 1)  # noqa: E731
+    params = jnp.array([1.0, -1.0])
+    tx = proximal_step(L1(schedule), 1.0)
+    state = tx.init(params)
+    for count in range(3):
+        updates, state = tx.update(jnp.zeros(2), state, params)
+        new = optax.apply_updates(params, updates)
+        np.testing.assert_allclose(new, params * (1 - schedule(count) / jnp.abs(params)))
+        params = new
+    tx = add_penalty_gradient(L2(schedule))
+    state = tx.init(params)
+    for count in range(2):
+        updates, state = tx.update(jnp.zeros(2), state, params)
+        np.testing.assert_allclose(updates, 2 * schedule(count) * params)
+    # the complete optimizers evaluate the schedule at their own count, also under jit
+    for make in (prox_sgd, prox_adagrad, prox_adam):
+        ours, fixed = make(0.1, L1(schedule)), make(0.1, L1(schedule(1)))
+        state, fixed_state = ours.init(params), fixed.init(params)
+        _, state = ours.update(GRADS["b"], state, params)
+        _, fixed_state = fixed.update(GRADS["b"], fixed_state, params)
+        updates, _ = jax.jit(ours.update)(GRADS["b"], state, params)
+        expected, _ = fixed.update(GRADS["b"], fixed_state, params)
+        np.testing.assert_allclose(updates, expected, rtol=1e-14, err_msg=make.__name__)
+    with pytest.raises(TypeError, match="penalty"):
+        regularized(lambda p: 0.0, L1(schedule))
+
+
 def test_prox_adam_with_a_warmup_schedule_converges(diabetes):
     X, y, _ = diabetes
     schedule = optax.linear_schedule(0.01, 0.3, transition_steps=500)

@@ -12,7 +12,9 @@ Objects (immutable pytrees) bundle a penalty with its strengths and expose
 regularizers ``L1(l1)``, ``L2(l2)``, ``L1L2(l1, l2)`` (``l2·Σw²``, no
 $\tfrac12$), scikit-learn's ``ElasticNet(alpha, l1_ratio)``, the structured and
 non-convex penalties, and the constraints (value 0 on the set, ``inf`` outside, prox =
-projection). See ``docs/penalties.md``.
+projection). Inside `jreg.transforms` a strength may also be an optax schedule
+(``L1(optax.linear_schedule(0.0, 1e-3, 1000))``), evaluated at the step count. See
+``docs/penalties.md``.
 """
 
 from jreg.penalties._functions import elastic_net as elastic_net

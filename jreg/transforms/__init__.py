@@ -12,7 +12,8 @@ r"""Optax gradient transformations built on `jreg.penalties` and `jreg.prox`.
 * `regularized` -- a loss function plus a penalty.
 
 Every factory returns an ``optax.GradientTransformationExtraArgs`` whose state is a
-NamedTuple with a ``count``; hyperparameters accept scalars or optax schedules, and
+NamedTuple with a ``count``; hyperparameters and the strengths of the penalty (as in
+``L1(schedule)``) accept scalars or optax schedules, and
 ``mask`` follows ``optax.masked``. See ``docs/transforms.md``.
 """
 

@@ -62,6 +62,19 @@ def resolve(value: Any, count: jax.Array) -> Any:
     return value(count) if callable(value) else value
 
 
+def scheduled(penalty: Any, count: jax.Array) -> Any:
+    """``penalty`` with its strengths that are optax schedules evaluated at ``count``.
+
+    A penalty object is a pytree whose leaves are its strengths; a leaf that is a
+    callable (``count -> value``) is replaced by its value. A penalty that is not a
+    pytree node is returned as it is.
+    """
+    leaves, tree_def = jax.tree.flatten(penalty)
+    if not any(callable(leaf) for leaf in leaves) or leaves == [penalty]:
+        return penalty
+    return jax.tree.unflatten(tree_def, [v(count) if callable(v) else v for v in leaves])
+
+
 def zero_count() -> jax.Array:
     """The initial ``count`` of every state (int32, as optax's)."""
     return jnp.zeros([], jnp.int32)

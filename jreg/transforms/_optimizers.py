@@ -41,6 +41,7 @@ from jreg.transforms._common import (
     prox_update,
     require_params,
     resolve,
+    scheduled,
     zero_count,
 )
 
@@ -139,7 +140,7 @@ def prox_sgd(
     Args:
       learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
       penalty: a penalty object of `jreg.penalties` (any; the metric is the
-        identity).
+        identity); a strength may be an optax schedule, evaluated at the count.
       momentum: $\mu \in [0, 1)$, or ``None`` for none.
       nesterov: use Nesterov's extrapolation instead of the heavy ball.
       mask: optax mask selecting the penalised leaves; the others follow
@@ -189,18 +190,19 @@ def prox_sgd(
         del extra_args
         require_params(params)
         step = resolve(learning_rate, state.count)
+        current = scheduled(penalty, state.count)  # strengths given as schedules
         count = optax.safe_increment(state.count)
         gradient_step = _scale(updates, -step)
         if momentum is None:
-            new_updates = _apply_scaled_prox(penalty, mask, gradient_step, params, step)
+            new_updates = _apply_scaled_prox(current, mask, gradient_step, params, step)
             return new_updates, ProxSGDState(count=count, velocity=None)
         mu = momentum
         if not nesterov:
             target = jax.tree.map(lambda u, v: u + mu * v, gradient_step, state.velocity)
-            new_updates = _apply_scaled_prox(penalty, mask, target, params, step)
+            new_updates = _apply_scaled_prox(current, mask, target, params, step)
             return new_updates, ProxSGDState(count=count, velocity=new_updates)
         # params = y_k = x_k + mu v_k; x_{k+1} = prox(y_k - eta grad); v_{k+1} = x_{k+1} - x_k.
-        to_next = _apply_scaled_prox(penalty, mask, gradient_step, params, step)
+        to_next = _apply_scaled_prox(current, mask, gradient_step, params, step)
         velocity = jax.tree.map(lambda d, v: d + mu * v, to_next, state.velocity)
         new_updates = jax.tree.map(lambda d, v: d + mu * v, to_next, velocity)
         return new_updates, ProxSGDState(count=count, velocity=velocity)
@@ -249,7 +251,8 @@ def prox_adagrad(
 
     Args:
       learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
-      penalty: a *separable* penalty object (``penalty.separable``).
+      penalty: a *separable* penalty object (``penalty.separable``); a strength may
+        be an optax schedule, evaluated at the count.
       initial_accumulator_value: $G_0 \ge 0$.
       eps: $\epsilon \ge 0$, inside the square root as in optax.
       mask: optax mask selecting the penalised leaves.
@@ -294,13 +297,14 @@ def prox_adagrad(
         del extra_args
         require_params(params)
         step = resolve(learning_rate, state.count)
+        current = scheduled(penalty, state.count)  # strengths given as schedules
         inner = optax.ScaleByRssState(sum_of_squares=state.sum_of_squares)
         direction, inner = rss.update(updates, inner, params)
         # The metric d = sqrt(G + eps) of the step above (no move where G = 0, as optax).
         scaling = jax.tree.map(
             lambda t: step * jnp.where(t > 0, jax.lax.rsqrt(t + eps), 0.0), inner.sum_of_squares
         )
-        new_updates = _apply_scaled_prox(penalty, mask, _scale(direction, -step), params, scaling)
+        new_updates = _apply_scaled_prox(current, mask, _scale(direction, -step), params, scaling)
         return new_updates, ProxAdagradState(
             count=optax.safe_increment(state.count), sum_of_squares=inner.sum_of_squares
         )
@@ -359,7 +363,8 @@ def prox_adam(
 
     Args:
       learning_rate: $\eta \ge 0$, a scalar or an optax schedule.
-      penalty: a *separable* penalty object (``penalty.separable``).
+      penalty: a *separable* penalty object (``penalty.separable``); a strength may
+        be an optax schedule, evaluated at the count.
       b1: decay of the first moment, in [0, 1).
       b2: decay of the second moment, in [0, 1).
       eps: $\epsilon \ge 0$, added to $\sqrt{\hat v}$ as in optax.
@@ -406,11 +411,12 @@ def prox_adam(
         del extra_args
         require_params(params)
         step = resolve(learning_rate, state.count)
+        current = scheduled(penalty, state.count)  # strengths given as schedules
         inner = optax.ScaleByAdamState(count=state.count, mu=state.mu, nu=state.nu)
         direction, inner = adam.update(updates, inner, params)
         nu_hat = optax.tree.bias_correction(inner.nu, b2, inner.count)
         scaling = jax.tree.map(lambda v: step / (jnp.sqrt(v) + eps), nu_hat)
-        new_updates = _apply_scaled_prox(penalty, mask, _scale(direction, -step), params, scaling)
+        new_updates = _apply_scaled_prox(current, mask, _scale(direction, -step), params, scaling)
         return new_updates, ProxAdamState(count=inner.count, mu=inner.mu, nu=inner.nu)
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)

@@ -17,6 +17,7 @@ from jreg.transforms._common import (
     prox_update,
     require_params,
     resolve,
+    scheduled,
     zero_count,
 )
 
@@ -51,7 +52,7 @@ def add_penalty_gradient(penalty: Any, mask: Any = None) -> optax.GradientTransf
 
     Args:
       penalty: a penalty object of `jreg.penalties` (not a constraint, which has
-        no gradient).
+        no gradient); a strength may be an optax schedule, evaluated at the count.
       mask: optax mask: a pytree of booleans with the structure of (a prefix of) the
         parameters, or a callable returning one; ``False`` leaves are left untouched.
 
@@ -92,7 +93,7 @@ def add_penalty_gradient(penalty: Any, mask: Any = None) -> optax.GradientTransf
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
         require_params(params)
-        grads = jax.grad(penalty.value)(params)
+        grads = jax.grad(scheduled(penalty, state.count).value)(params)
         updates = jax.tree.map(lambda u, g: u + g.astype(jnp.result_type(u)), updates, grads)
         return updates, AddPenaltyGradientState(count=optax.safe_increment(state.count))
 
@@ -130,7 +131,8 @@ def proximal_step(
 
     Args:
       penalty: a penalty object of `jreg.penalties` (a constraint gives the
-        projected gradient method).
+        projected gradient method); a strength may be an optax schedule, evaluated
+        at the count.
       learning_rate: $\eta \ge 0$, a scalar or an optax schedule (a function of
         the step count, starting at 0).
       mask: optax mask selecting the penalised leaves (a pytree of booleans, a prefix
@@ -173,7 +175,7 @@ def proximal_step(
         del extra_args
         require_params(params)
         step = resolve(learning_rate, state.count)
-        updates = prox_update(penalty, updates, params, step)
+        updates = prox_update(scheduled(penalty, state.count), updates, params, step)
         return updates, ProximalStepState(count=optax.safe_increment(state.count))
 
     return masked(optax.GradientTransformationExtraArgs(init_fn, update_fn), mask)
@@ -202,7 +204,8 @@ def regularized(
     Args:
       loss_fn: ``loss_fn(params, *args, **kwargs)`` returning a scalar (or
         ``(scalar, aux)`` with ``has_aux``).
-      penalty: a penalty object of `jreg.penalties`.
+      penalty: a penalty object of `jreg.penalties` (constant strengths: there is
+        no step count here).
       mask: optax mask selecting the penalised leaves (a pytree of booleans, a prefix
         of the parameters, or a callable of the parameters returning one).
       has_aux: ``loss_fn`` returns ``(loss, aux)``; the result then returns
@@ -212,7 +215,8 @@ def regularized(
       A function with the signature of ``loss_fn``.
 
     Raises:
-      TypeError: if ``loss_fn`` is not callable or ``penalty`` not a penalty object.
+      TypeError: if ``loss_fn`` is not callable, ``penalty`` is not a penalty object or
+        has a schedule as a strength.
 
     Examples:
       >>> import jax
@@ -231,6 +235,11 @@ def regularized(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {loss_fn!r}.")
     check_penalty(penalty)
+    if scheduled(penalty, 0) is not penalty:
+        raise TypeError(
+            f"penalty {penalty!r} has schedules as strengths, which need a step count; "
+            "regularized has none (use add_penalty_gradient or a proximal transform)."
+        )
 
     def penalised(params: Any) -> jax.Array:
         if mask is not None:
