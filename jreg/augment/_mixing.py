@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from jreg._checks import check_positive
+from jreg._checks import check_positive, is_concrete
 from jreg.augment._common import as_image_batch, per_example
 from jreg.augment._occlusion import _boxes, box_mask
 
@@ -28,13 +29,32 @@ def _labels(labels: Any, n: int) -> jax.Array:
     return jnp.asarray(labels)
 
 
-def beta_symmetric(key: jax.Array, alpha: Any, n: int, dtype: Any) -> jax.Array:
+def gamma_draws(key: jax.Array, alpha: Any, shape: tuple[int, ...], dtype: Any,
+                unit: bool) -> jax.Array:
+    """Gamma(alpha, 1) draws; ``unit=True`` (alpha known to be 1) uses Exp(1) = Gamma(1).
+
+    ``jax.random.gamma`` compiles a rejection loop (seconds on CPU); the exponential
+    needs none and has exactly the same distribution when alpha is 1.
+    """
+    if unit:
+        return jax.random.exponential(key, shape, dtype)
+    return jax.random.gamma(key, jnp.asarray(alpha, dtype), shape, dtype)
+
+
+def is_unit(alpha: Any) -> bool:
+    """True when ``alpha`` is a concrete 1 (static; decides the sampler at trace time)."""
+    return is_concrete(alpha) and jnp.ndim(alpha) == 0 and float(alpha) == 1.0
+
+
+def beta_symmetric(
+    key: jax.Array, alpha: Any, n: int, dtype: Any, unit: bool = False
+) -> jax.Array:
     """``n`` draws of Beta(alpha, alpha) as ``G1 / (G1 + G2)`` from ONE gamma call.
 
     (Each ``jax.random.gamma`` call compiles a rejection loop; one call instead of the two
     inside ``jax.random.beta`` halves the compile time. Same distribution.)
     """
-    g = jax.random.gamma(key, jnp.asarray(alpha, dtype), (n, 2), dtype)
+    g = gamma_draws(key, alpha, (n, 2), dtype, unit)
     total = g[:, 0] + g[:, 1]
     return jnp.where(total > 0, g[:, 0] / jnp.where(total > 0, total, 1), 0.5)
 
@@ -136,14 +156,14 @@ def mixup(
     check_positive(alpha, "alpha")
     batch = _batch(images)
     labels = _labels(labels, batch.shape[0])
-    return _random_mixup(key, batch, labels, alpha)
+    return _random_mixup(key, batch, labels, alpha, unit=is_unit(alpha))
 
 
-@jax.jit
-def _random_mixup(key, batch, labels, alpha):
+@functools.partial(jax.jit, static_argnames=("unit",))
+def _random_mixup(key, batch, labels, alpha, *, unit):
     n = batch.shape[0]
     key_weight, key_perm = jax.random.split(key)
-    weight = beta_symmetric(key_weight, alpha, n, batch.dtype)
+    weight = beta_symmetric(key_weight, alpha, n, batch.dtype, unit)
     partner = jax.random.permutation(key_perm, n)
     return _mixup(batch, labels, weight, partner)
 
@@ -230,14 +250,14 @@ def cutmix(
     check_positive(alpha, "alpha")
     batch = _batch(images)
     labels = _labels(labels, batch.shape[0])
-    return _random_cutmix(key, batch, labels, alpha)
+    return _random_cutmix(key, batch, labels, alpha, unit=is_unit(alpha))
 
 
-@jax.jit
-def _random_cutmix(key, batch, labels, alpha):
+@functools.partial(jax.jit, static_argnames=("unit",))
+def _random_cutmix(key, batch, labels, alpha, *, unit):
     n, h, w, _ = batch.shape
     key_weight, key_perm, key_y, key_x = jax.random.split(key, 4)
-    lam = beta_symmetric(key_weight, alpha, n, batch.dtype)
+    lam = beta_symmetric(key_weight, alpha, n, batch.dtype, unit)
     cut = jnp.sqrt(1 - lam)
     box_h = jnp.floor(h * cut).astype(jnp.int32)
     box_w = jnp.floor(w * cut).astype(jnp.int32)

@@ -2,8 +2,10 @@ r"""Augmentation policies: RandAugment, TrivialAugment, AugMix.
 
 Each example picks its own ops. The choice is made with ``lax.switch`` inside
 ``lax.map`` over the batch, so every example runs exactly the branch it drew (no
-"compute every op and select"), and each branch is compiled once. All random draws
-(op indices, magnitudes, signs, mixing weights) are made up front from ``key``.
+"compute every op and select"), and each branch is compiled once; the five geometric
+ops share one branch (one resampler, with the op's 3×3 matrix chosen per example). All
+random draws (op indices, magnitudes, signs, mixing weights) are made up front from
+``key``.
 
 Op table (magnitude :math:`m \in [0, 1]`, random sign :math:`s = \pm 1` for the signed
 ops; "standard" scales are RandAugment's, "wide" TrivialAugment's):
@@ -50,6 +52,7 @@ from jreg.augment._common import (
     restore,
 )
 from jreg.augment._filters import _sharpness
+from jreg.augment._mixing import gamma_draws, is_unit
 from jreg.augment._warp import _affine_impl, rotation_matrix, shear_matrix, translation_matrix
 
 RAND_AUGMENT_OPS = (
@@ -87,59 +90,89 @@ _SCALES = {
 }
 
 
-def _branches(ops, scales, lo, hi, fill_value, fill_mode, interpolation, h, w, c):
-    """One function ``(image, magnitude, sign) -> image`` per op name."""
-    scale = _SCALES[scales]
+_GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
 
-    def one(fun):
-        return lambda image, *args: fun(image[None], *args)[0]
 
-    def warp(image, matrix):
-        return _affine_impl(
-            image[None],
-            matrix[None],
-            fill_value,
-            fill_mode=fill_mode,
-            interpolation=interpolation,
-            output_shape=(h, w),
-        )[0]
+class _Policy:
+    """The op table of one policy call, compiled as few branches as possible.
 
-    def enhance(m, s):
-        return 1 + s * m * scale["enhance"]
+    The geometric ops share ONE branch (a resample with a per-example 3x3 matrix built
+    from the op, magnitude and sign), so the resampler is compiled once; every other op
+    has its own branch. ``apply(x, op, m, s)`` runs exactly one branch (``lax.switch``).
+    """
 
-    table = {
-        "identity": lambda x, m, s: x,
-        "auto_contrast": lambda x, m, s: one(_autocontrast)(x, lo, hi),
-        "equalize": lambda x, m, s: one(_equalize)(x, lo, hi),
-        "rotate": lambda x, m, s: warp(
-            x, rotation_matrix(s * m * math.radians(scale["rotate"]), h, w).astype(x.dtype)
-        ),
-        "solarize": lambda x, m, s: one(_solarize)(x, hi - m * (hi - lo), 0.0, lo, hi),
-        "color": (
-            (lambda x, m, s: one(_color)(x, enhance(m, s), lo, hi))
-            if c == 3
-            else (lambda x, m, s: x)
-        ),
-        "posterize": lambda x, m, s: one(_posterize)(
-            x, 8 - jnp.round(m * scale["posterize"]).astype(jnp.int32), lo, hi
-        ),
-        "contrast": lambda x, m, s: one(_contrast)(x, enhance(m, s), lo, hi),
-        "brightness": lambda x, m, s: jnp.clip(lo + (x - lo) * enhance(m, s), lo, hi),
-        "sharpness": lambda x, m, s: one(_sharpness)(x, enhance(m, s), lo, hi),
-        "shear_x": lambda x, m, s: warp(
-            x, shear_matrix(s * m * scale["shear"], 0.0, h, w).astype(x.dtype)
-        ),
-        "shear_y": lambda x, m, s: warp(
-            x, shear_matrix(0.0, s * m * scale["shear"], h, w).astype(x.dtype)
-        ),
-        "translate_x": lambda x, m, s: warp(
-            x, translation_matrix(0.0, s * m * scale["translate"] * w).astype(x.dtype)
-        ),
-        "translate_y": lambda x, m, s: warp(
-            x, translation_matrix(s * m * scale["translate"] * h, 0.0).astype(x.dtype)
-        ),
-    }
-    return [table[name] for name in ops]
+    def __init__(self, ops, scales, lo, hi, fill_value, fill_mode, interpolation, h, w, c):
+        scale = _SCALES[scales]
+        self.h, self.w = h, w
+        self.scale = scale
+
+        def one(fun):
+            return lambda image, *args: fun(image[None], *args)[0]
+
+        def enhance(m, s):
+            return 1 + s * m * scale["enhance"]
+
+        pointwise = {
+            "identity": lambda x, m, s: x,
+            "auto_contrast": lambda x, m, s: one(_autocontrast)(x, lo, hi),
+            "equalize": lambda x, m, s: one(_equalize)(x, lo, hi),
+            "solarize": lambda x, m, s: one(_solarize)(x, hi - m * (hi - lo), 0.0, lo, hi),
+            "color": (
+                (lambda x, m, s: one(_color)(x, enhance(m, s), lo, hi))
+                if c == 3
+                else (lambda x, m, s: x)
+            ),
+            "posterize": lambda x, m, s: one(_posterize)(
+                x, 8 - jnp.round(m * scale["posterize"]).astype(jnp.int32), lo, hi
+            ),
+            "contrast": lambda x, m, s: one(_contrast)(x, enhance(m, s), lo, hi),
+            "brightness": lambda x, m, s: jnp.clip(lo + (x - lo) * enhance(m, s), lo, hi),
+            "sharpness": lambda x, m, s: one(_sharpness)(x, enhance(m, s), lo, hi),
+        }
+
+        def warp(x, matrix):
+            return _affine_impl(
+                x[None],
+                matrix[None],
+                fill_value,
+                fill_mode=fill_mode,
+                interpolation=interpolation,
+                output_shape=(h, w),
+            )[0]
+
+        names = [op for op in ops if op not in _GEOMETRIC]
+        self.geometric = [op for op in ops if op in _GEOMETRIC]
+        branches = [
+            (lambda fun: lambda x, m, s, matrix: fun(x, m, s))(pointwise[op]) for op in names
+        ]
+        if self.geometric:
+            branches.append(lambda x, m, s, matrix: warp(x, matrix.astype(x.dtype)))
+        self.branches = branches
+        # op index -> branch index, and -> index among the geometric ops (-1: none)
+        self.branch_of = jnp.asarray(
+            [names.index(op) if op in names else len(names) for op in ops], jnp.int32
+        )
+        self.geometric_of = jnp.asarray(
+            [self.geometric.index(op) if op in _GEOMETRIC else -1 for op in ops], jnp.int32
+        )
+
+    def _matrix(self, index, m, s):
+        if not self.geometric:
+            return jnp.eye(3, dtype=m.dtype)
+        h, w, scale = self.h, self.w, self.scale
+        amount = s * m
+        builders = {
+            "rotate": lambda: rotation_matrix(amount * math.radians(scale["rotate"]), h, w),
+            "shear_x": lambda: shear_matrix(amount * scale["shear"], 0.0, h, w),
+            "shear_y": lambda: shear_matrix(0.0, amount * scale["shear"], h, w),
+            "translate_x": lambda: translation_matrix(0.0, amount * scale["translate"] * w),
+            "translate_y": lambda: translation_matrix(amount * scale["translate"] * h, 0.0),
+        }
+        candidates = jnp.stack([builders[op]().astype(m.dtype) for op in self.geometric])
+        return candidates[jnp.maximum(self.geometric_of[index], 0)]
+
+    def apply(self, x, index, m, s):
+        return lax.switch(self.branch_of[index], self.branches, x, m, s, self._matrix(index, m, s))
 
 
 def _check_ops(ops: Any, default: Sequence[str], name: str = "ops") -> tuple[str, ...]:
@@ -159,7 +192,7 @@ def _check_common(value_range, fill_mode, interpolation):
     return check_value_range(value_range)
 
 
-def _apply_ops(batch, op_index, magnitude, sign, branches):
+def _apply_ops(batch, op_index, magnitude, sign, policy):
     """Run, per example, the ops ``op_index[:, k]`` in sequence, each by one switch."""
 
     def per_example(args):
@@ -167,7 +200,7 @@ def _apply_ops(batch, op_index, magnitude, sign, branches):
 
         def step(x, op):
             index, m, s = op
-            return lax.switch(index, branches, x, m, s), None
+            return policy.apply(x, index, m, s), None
 
         out, _ = lax.scan(step, image, (indices, mags, signs))
         return out
@@ -247,8 +280,8 @@ def _rand_augment(key, batch, lo, hi, m_range, fill_value, *, ops, num_ops, scal
         key_m, (n, num_ops), dtype
     )
     sign = jnp.where(jax.random.uniform(key_s, (n, num_ops)) < 0.5, -1.0, 1.0).astype(dtype)
-    branches = _branches(ops, scales, lo, hi, fill_value, fill_mode, interpolation, h, w, c)
-    return _apply_ops(batch, op_index, magnitude, sign, branches)
+    policy = _Policy(ops, scales, lo, hi, fill_value, fill_mode, interpolation, h, w, c)
+    return _apply_ops(batch, op_index, magnitude, sign, policy)
 
 
 def trivial_augment(
@@ -361,17 +394,19 @@ def aug_mix(
     out = _aug_mix(
         key, batch, lo, hi, m_range, alpha, fill_value,
         ops=ops, num_chains=num_chains, chain_depth=chain_depth, fill_mode=fill_mode,
-        interpolation=interpolation,
+        interpolation=interpolation, unit_alpha=is_unit(alpha),
     )
     return restore(out, unbatched)
 
 
 @functools.partial(
     jax.jit,
-    static_argnames=("ops", "num_chains", "chain_depth", "fill_mode", "interpolation"),
+    static_argnames=(
+        "ops", "num_chains", "chain_depth", "fill_mode", "interpolation", "unit_alpha"
+    ),
 )
 def _aug_mix(key, batch, lo, hi, m_range, alpha, fill_value, *, ops, num_chains,
-             chain_depth, fill_mode, interpolation):
+             chain_depth, fill_mode, interpolation, unit_alpha):
     n, h, w, c = batch.shape
     dtype = batch.dtype
     keys = jax.random.split(key, 5)
@@ -382,10 +417,10 @@ def _aug_mix(key, batch, lo, hi, m_range, alpha, fill_value, *, ops, num_chains,
     magnitude = m_range[0] + (m_range[1] - m_range[0]) * jax.random.uniform(keys[2], shape, dtype)
     sign = jnp.where(jax.random.uniform(keys[3], shape) < 0.5, -1.0, 1.0).astype(dtype)
     # Dirichlet weights and the Beta skip weight from one gamma call (compiles once).
-    g = jax.random.gamma(keys[4], jnp.asarray(alpha, dtype), (n, num_chains + 2), dtype)
+    g = gamma_draws(keys[4], alpha, (n, num_chains + 2), dtype, unit_alpha)
     weights = g[:, :num_chains] / jnp.sum(g[:, :num_chains], axis=1, keepdims=True)
     skip = g[:, num_chains] / (g[:, num_chains] + g[:, num_chains + 1])
-    branches = _branches(ops, "standard", lo, hi, fill_value, fill_mode, interpolation, h, w, c)
+    policy = _Policy(ops, "standard", lo, hi, fill_value, fill_mode, interpolation, h, w, c)
 
     def per_example(args):
         image, indices, mags, signs, chain_weights, b = args
@@ -395,7 +430,7 @@ def _aug_mix(key, batch, lo, hi, m_range, alpha, fill_value, *, ops, num_chains,
 
             def step(x, op):
                 index, mm, ss = op
-                return lax.switch(index, branches, x, mm, ss), None
+                return policy.apply(x, index, mm, ss), None
 
             out, _ = lax.scan(step, image, (idx, m, s))
             return mix + weight * out, None
