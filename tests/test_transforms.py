@@ -513,7 +513,7 @@ def test_constraint_gradient_is_finite_at_a_zero_column(make):
     zero weight vector gives no NaN; a zero column stays zero."""
     kernel = jnp.array([[0.0, 3.0], [0.0, 4.0]])
     tx = make()
-    grad = jax.grad(lambda w: jnp.sum(apply(tx, w) * jnp.array([1.0, 2.0])))(kernel)
+    grad = jax.grad(lambda w: jnp.sum(apply(tx, w) * jnp.array([[1.0, 2.0]])))(kernel)
     assert np.all(np.isfinite(np.asarray(grad)))
     np.testing.assert_array_equal(apply(tx, kernel)[:, 0], [0.0, 0.0])
 

@@ -67,9 +67,8 @@ def _svt_tall_jvp(primals, tangents):
     xi_minus = jnp.where(above_i == above_j, above_i, across)
     xi_plus = _divide(f_i + f_j, s_i + s_j, slope_at_zero[..., None])
     inner = xi_minus * (a + _mt(a)) / 2 + xi_plus * (a - _mt(a)) / 2
-    inner = inner - jnp.eye(s.shape[-1], dtype=x.dtype) * (slope * threshold_dot[..., None])[
-        ..., None, :
-    ]
+    eye = jnp.broadcast_to(jnp.eye(s.shape[-1], dtype=x.dtype), inner.shape)
+    inner = inner - eye * (slope * threshold_dot[..., None])[..., None, :]
     out_dot = _matmul(_matmul(u, inner), vh)
     if x.shape[-2] > x.shape[-1]:  # the part of dX outside the column space of U
         outside = _matmul(x_dot, v) - _matmul(u, a)
