@@ -1,3 +1,34 @@
-"""jreg.solvers (under construction)."""
+r"""Certified, jit-compiled solvers for penalized linear models.
 
-__all__: list[str] = []
+Functional, usable without the estimators of :mod:`jreg.linear_model`:
+
+* :func:`solve_enet` / :func:`enet_path_solve` — coordinate descent with working sets,
+  Anderson acceleration and scikit-learn's duality-gap stopping rule, for Lasso /
+  elastic net (optionally ``positive``), with intercept and sample weights; ``vmap``-able
+  over strengths, ``l1_ratio``, targets and folds (0/1 sample weights).
+* :func:`fista` — FISTA with restart and backtracking for any penalty object with
+  ``.value`` / ``.prox``.
+* :func:`enet_duality_gap` — scikit-learn's elastic-net gap at given coefficients.
+* :class:`Quadratic` — the least-squares datafit; :class:`SolverResult` — what every
+  solver returns (``coef, intercept, n_iter, gap, converged``).
+"""
+
+from jreg.solvers._api import SolverResult as SolverResult
+from jreg.solvers._api import enet_duality_gap as enet_duality_gap
+from jreg.solvers._api import enet_path_solve as enet_path_solve
+from jreg.solvers._api import solve_enet as solve_enet
+from jreg.solvers._cd import CDSettings as CDSettings
+from jreg.solvers._datafits import Quadratic as Quadratic
+from jreg.solvers._fista import enet_strengths as enet_strengths
+from jreg.solvers._fista import fista as fista
+
+__all__ = [
+    "CDSettings",
+    "Quadratic",
+    "SolverResult",
+    "enet_duality_gap",
+    "enet_path_solve",
+    "enet_strengths",
+    "fista",
+    "solve_enet",
+]

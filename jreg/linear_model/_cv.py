@@ -1,0 +1,380 @@
+r"""LassoCV and ElasticNetCV: all folds × l1_ratios × alphas in one compiled call."""
+
+from __future__ import annotations
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import column_or_1d
+
+from jreg.linear_model import _base
+from jreg.linear_model._coordinate_descent import ElasticNet, _resolve_precompute
+from jreg.solvers import _cd
+from jreg.solvers._api import Prepared, path_from_prepared, prepare_x, prepare_y
+
+__all__ = ["ElasticNetCV", "LassoCV"]
+
+
+def _pad_folds(folds, sample_weight, n_samples, dtype):
+    """Row indices and weights of each fold, padded with zero-weight rows."""
+    sw = np.ones(n_samples, dtype) if sample_weight is None else sample_weight
+    n_train = max(len(train) for train, _ in folds)
+    n_test = max(len(test) for _, test in folds)
+    shape_tr, shape_te = (len(folds), n_train), (len(folds), n_test)
+    train_idx, train_w = np.zeros(shape_tr, np.int32), np.zeros(shape_tr, dtype)
+    test_idx, test_w = np.zeros(shape_te, np.int32), np.zeros(shape_te, dtype)
+    test_mse_w = np.zeros(shape_te, dtype)
+    for k, (train, test) in enumerate(folds):
+        train_idx[k, : len(train)] = train
+        train_w[k, : len(train)] = sw[train]
+        test_idx[k, : len(test)] = test
+        test_w[k, : len(test)] = sw[test]
+        # scikit-learn: plain mean of squared test errors without weights, weighted otherwise
+        test_mse_w[k, : len(test)] = 1.0 if sample_weight is None else sw[test]
+    return train_idx, train_w, test_idx, test_w, test_mse_w
+
+
+def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
+    """Per-fold centred Gram problems from one global Gram: ``G − X_testᵀ S X_test``.
+
+    The data are first centred by the global weighted means (for accuracy), then each
+    fold's Gram, ``Xᵀy`` and ``‖y‖²`` are corrected for its own mean in closed form.
+    Costs two full Gram matrices in total instead of one per fold.
+    """
+    total = jnp.sum(sw)
+    if fit_intercept:
+        xm = sw @ x / total
+        ym = jnp.vdot(sw, y) / total
+    else:
+        xm = jnp.zeros(x.shape[1], x.dtype)
+        ym = jnp.zeros((), x.dtype)
+    x0 = x - xm
+    y0 = y - ym
+    xs = x0 * sw[:, None]
+    gram = xs.T @ x0
+    xty = xs.T @ y0
+    yy = jnp.vdot(sw * y0, y0)
+    sx = sw @ x0
+    sy = jnp.vdot(sw, y0)
+
+    def one(idx, w):
+        xt_, yt_ = x0[idx], y0[idx]
+        xw = xt_ * w[:, None]
+        s_k = total - jnp.sum(w)
+        q = gram - xw.T @ xt_
+        c = xty - xw.T @ yt_
+        v = yy - jnp.vdot(w * yt_, yt_)
+        if fit_intercept:
+            mx = (sx - w @ xt_) / s_k
+            my = (sy - jnp.vdot(w, yt_)) / s_k
+            q = q - s_k * jnp.outer(mx, mx)
+            c = c - s_k * mx * my
+            v = v - s_k * my * my
+        else:
+            mx = jnp.zeros_like(xm)
+            my = jnp.zeros_like(ym)
+        q = 0.5 * (q + q.T)
+        op = _cd.GramOp(q, c, jnp.diagonal(q), v)
+        return Prepared(op, xm + mx, ym + my, s_k)
+
+    return one
+
+
+def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, l1_ratios, tol,
+            max_iter, *, fit_intercept, positive, gram, settings, batch):
+    dtype = x.dtype
+    p = x.shape[1]
+    if gram:
+        fold_gram = _fold_prepared_gram(x, y, sw, test_idx, test_w, fit_intercept=fit_intercept)
+
+    def fold(args):
+        tr_idx, tr_w, te_idx, te_w, te_mse_w = args
+        if gram:
+            prep = fold_gram(te_idx, te_w)
+        else:
+            px = prepare_x(x[tr_idx], tr_w, fit_intercept=fit_intercept, gram=False)
+            prep = prepare_y(px, y[tr_idx], tr_w, fit_intercept=fit_intercept)
+        x_test, y_test = x[te_idx], y[te_idx]
+
+        def per_ratio(alph, rho):
+            res = path_from_prepared(
+                prep, alph, rho, jnp.zeros(p, dtype), tol, max_iter, positive=positive,
+                settings=settings,
+            )
+            pred = res.coef @ x_test.T + res.intercept[:, None]
+            mse = (te_mse_w * (pred - y_test) ** 2).sum(axis=1) / te_mse_w.sum()
+            return mse, res.converged, res.gap, prep.op.yy * tol / prep.weight_sum
+
+        return jax.vmap(per_ratio)(alphas, l1_ratios)
+
+    args = (train_idx, train_w, test_idx, test_w, test_mse_w)
+    if batch == "vmap":
+        return jax.vmap(fold)(args)
+    return jax.lax.map(fold, args)
+
+
+_cv_mse_jit = jax.jit(
+    _cv_mse, static_argnames=("fit_intercept", "positive", "gram", "settings", "batch")
+)
+
+
+def _default_batch():
+    return "map" if jax.default_backend() == "cpu" else "vmap"
+
+
+class _LinearModelCV(RegressorMixin, BaseEstimator):
+    """Shared fit of LassoCV / ElasticNetCV (scikit-learn's ``LinearModelCV``)."""
+
+    def _l1_ratios(self):
+        return np.array([1.0])
+
+    def _check_params(self):
+        _base.check_number(self.eps, "eps", low=0, low_open=True)
+        _base.check_number(self.max_iter, "max_iter", low=1, integer=True)
+        _base.check_number(self.tol, "tol", low=0)
+        for name in ("fit_intercept", "positive", "copy_X"):
+            _base.check_bool(getattr(self, name), name)
+        if self.selection not in ("cyclic", "random"):
+            raise ValueError(f"selection must be 'cyclic' or 'random', got {self.selection!r}.")
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            _base.check_number(self.alphas, "alphas", low=1, integer=True)
+        else:
+            alphas = np.asarray(self.alphas, dtype=float).ravel()
+            if alphas.size == 0:
+                raise ValueError("alphas must be an int >= 1 or a non-empty array of floats.")
+            for index, alpha in enumerate(alphas):
+                if not np.isfinite(alpha) or alpha < 0:
+                    raise ValueError(f"alphas[{index}] == {alpha}, must be >= 0.0.")
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the model on the alpha (× l1_ratio) grid selected by cross-validation.
+
+        All folds, l1_ratios and alphas are solved in one jit-compiled call (warm-started
+        ``lax.scan`` over alphas, batched over folds and l1_ratios); the mean squared
+        test error of each fold picks ``alpha_``; the model is then refitted on all data.
+
+        Args:
+          X: ``(n_samples, n_features)``.
+          y: ``(n_samples,)``.
+          sample_weight: optional weights (used in fitting and in each fold's weighted
+            test error, as in scikit-learn).
+          **params: forwarded to the CV splitter's ``split``.
+
+        Returns:
+          self.
+        """
+        self._check_params()
+        X, y = _base.validate_xy(self, X, y, multi_output=True)
+        if y.ndim > 1 and y.shape[1] > 1:
+            raise ValueError(
+                f"For multi-task outputs, use MultiTask{type(self).__name__} (not provided "
+                "by jreg); fit one model per target."
+            )
+        y = column_or_1d(y, warn=True).astype(X.dtype, copy=False)
+        n_samples, n_features = X.shape
+        sw = _base.check_sample_weight(sample_weight, n_samples, X.dtype)
+        l1_ratios = self._l1_ratios()
+        if isinstance(self.alphas, numbers.Integral):
+            alphas = np.array([
+                _base.alpha_grid(X, y, l1_ratio=r, fit_intercept=self.fit_intercept,
+                                 positive=self.positive, eps=self.eps, n_alphas=self.alphas,
+                                 sample_weight=sw)
+                for r in l1_ratios
+            ])
+        else:
+            grid = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
+            alphas = np.tile(grid, (len(l1_ratios), 1))
+        cv = check_cv(self.cv)
+        folds = list(cv.split(X, y, **params))
+        n_train_max = max(len(train) for train, _ in folds)
+        use_gram, _ = _resolve_precompute(
+            self.precompute if not hasattr(self.precompute, "__array__") else "auto",
+            n_train_max, n_features,
+        )
+        dtype = X.dtype
+        padded = _pad_folds(folds, sw, n_samples, _base.jax_dtype(dtype))
+        weights = np.ones(n_samples, dtype) if sw is None else sw
+        mse, converged, gaps, tols = _cv_mse_jit(
+            _base.to_jax(X, dtype), _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
+            *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
+            _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
+            jnp.asarray(self.max_iter, jnp.int32), fit_intercept=self.fit_intercept,
+            positive=self.positive, gram=use_gram, settings=_cd.CDSettings(),
+            batch=_default_batch(),
+        )
+        mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
+        converged = np.asarray(converged)
+        if not np.all(converged):
+            gaps = np.asarray(gaps)
+            tols = np.broadcast_to(np.asarray(tols)[..., None], gaps.shape)
+            _base.warn_not_converged(gaps[~converged], tols[~converged])
+        mse_paths = np.moveaxis(mse, 0, -1)  # (ratios, alphas, folds)
+        mean_mse = mse_paths.mean(axis=-1)
+        best_mse = np.inf
+        for ratio, ratio_alphas, ratio_mse in zip(l1_ratios, alphas, mean_mse, strict=True):
+            i_best = int(np.argmin(ratio_mse))
+            if ratio_mse[i_best] < best_mse:
+                best_alpha, best_ratio, best_mse = ratio_alphas[i_best], ratio, ratio_mse[i_best]
+        self.alpha_ = float(best_alpha)
+        self.l1_ratio_ = float(best_ratio)
+        self.mse_path_ = np.squeeze(mse_paths)
+        self.alphas_ = alphas[0] if len(l1_ratios) == 1 else alphas
+        model = ElasticNet(
+            alpha=self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
+            precompute=False if isinstance(self.precompute, str) else self.precompute,
+            max_iter=self.max_iter, tol=self.tol, positive=self.positive,
+            random_state=self.random_state, selection=self.selection,
+        )
+        model.fit(X, y, sample_weight=sw)
+        self.coef_ = model.coef_
+        self.intercept_ = model.intercept_
+        self.dual_gap_ = model.dual_gap_
+        self.n_iter_ = model.n_iter_
+        return self
+
+    def predict(self, X):
+        """Predict with the refitted model: ``X @ coef_ + intercept_``."""
+        return _base.linear_predict(self, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = False
+        return tags
+
+
+class LassoCV(_LinearModelCV):
+    r"""Lasso with the strength chosen by cross-validation (scikit-learn's ``LassoCV``).
+
+    Minimises ``(1/2n)‖y − Xw − b‖² + α‖w‖₁`` on the default grid (``alpha_max``,
+    ``eps=1e-3``, 100 values, as scikit-learn) or on ``alphas``, picks the alpha of least
+    mean test MSE over the folds of ``cv`` (5-fold ``KFold`` by default) and refits.
+
+    Args:
+      eps: ``alpha_min / alpha_max`` of the grid.
+      alphas: number of alphas of the grid, or the alphas.
+      fit_intercept, precompute, max_iter, tol, copy_X, positive, random_state,
+      selection: as :class:`Lasso`.
+      cv: scikit-learn ``cv`` (int, splitter or iterable).
+      verbose, n_jobs: accepted for compatibility.
+
+    Attributes:
+      alpha_, alphas_, mse_path_ ``(n_alphas, n_folds)``, coef_, intercept_, dual_gap_,
+      n_iter_, n_features_in_.
+
+    Examples:
+      >>> import numpy as np
+      >>> from jreg.linear_model import LassoCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((40, 5))
+      >>> y = X @ np.array([1.0, 0.0, 0.0, 2.0, 0.0]) + 0.1 * rng.standard_normal(40)
+      >>> model = LassoCV(cv=4).fit(X, y)
+      >>> print(np.round(model.coef_, 1))
+      [ 1.  0. -0.  2.  0.]
+    """
+
+    def __init__(
+        self,
+        *,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        precompute="auto",
+        max_iter=1000,
+        tol=1e-4,
+        copy_X=True,
+        cv=None,
+        verbose=False,
+        n_jobs=None,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+    def fit(self, X, y, sample_weight=None, **params):
+        super().fit(X, y, sample_weight=sample_weight, **params)
+        del self.l1_ratio_
+        return self
+
+    fit.__doc__ = _LinearModelCV.fit.__doc__
+
+
+class ElasticNetCV(_LinearModelCV):
+    r"""Elastic net with ``alpha`` and ``l1_ratio`` chosen by CV (scikit-learn's ``ElasticNetCV``).
+
+    Minimises ``(1/2n)‖y − Xw − b‖² + αρ‖w‖₁ + ½α(1−ρ)‖w‖²`` over the grid of
+    ``l1_ratio`` values (a float or a list) × alphas (per-ratio default grids), all in one
+    compiled call, and refits with the best pair.
+
+    Attributes:
+      alpha_, l1_ratio_, alphas_ ``(n_l1_ratio, n_alphas)`` (squeezed), mse_path_
+      ``(n_l1_ratio, n_alphas, n_folds)`` (squeezed), coef_, intercept_, dual_gap_, n_iter_.
+
+    Examples:
+      >>> import numpy as np
+      >>> from jreg.linear_model import ElasticNetCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((40, 5))
+      >>> y = X @ np.array([1.0, 0.0, 0.0, 2.0, 0.0]) + 0.1 * rng.standard_normal(40)
+      >>> model = ElasticNetCV(l1_ratio=[0.5, 1.0], cv=4).fit(X, y)
+      >>> model.l1_ratio_
+      1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        l1_ratio=0.5,
+        eps=1e-3,
+        alphas=100,
+        fit_intercept=True,
+        precompute="auto",
+        max_iter=1000,
+        tol=1e-4,
+        cv=None,
+        copy_X=True,
+        verbose=0,
+        n_jobs=None,
+        positive=False,
+        random_state=None,
+        selection="cyclic",
+    ):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+    def _l1_ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float)).ravel()
+        for index, ratio in enumerate(ratios):
+            if not 0 <= ratio <= 1:
+                raise ValueError(f"l1_ratio[{index}] == {ratio}, must lie in [0, 1].")
+        return ratios
+
