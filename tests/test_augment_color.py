@@ -199,6 +199,7 @@ def test_plain_jit_vmap_agree_and_float32():
 def test_gradients_flow():
     x = _images(n=1, h=4, w=4, seed=5)[0] / 255
 
+    @jax.jit
     def loss(params, image):
         f, d = params
         out = augment.adjust_contrast(image, f, value_range=(-10, 10))

@@ -40,10 +40,8 @@ def test_layers_call_the_augment_functions():
     cases = [
         (RandomFlip("horizontal", rngs=rngs), augment.random_flip(key, x, mode="horizontal")),
         (RandomRotation(0.1, rngs=rngs), augment.random_rotation(key, x, 0.1)),
-        (RandomZoom(0.2, (-0.1, 0.1), fill_mode="constant", rngs=rngs),
-         augment.random_zoom(key, x, 0.2, (-0.1, 0.1), fill_mode="constant")),
-        (RandomTranslation(0.1, 0.2, interpolation="nearest", rngs=rngs),
-         augment.random_translation(key, x, 0.1, 0.2, interpolation="nearest")),
+        (RandomZoom(0.2, (-0.1, 0.1), rngs=rngs), augment.random_zoom(key, x, 0.2, (-0.1, 0.1))),
+        (RandomTranslation(0.1, 0.2, rngs=rngs), augment.random_translation(key, x, 0.1, 0.2)),
         (RandomShear(0.2, 0.1, rngs=rngs), augment.random_shear(key, x, 0.2, 0.1)),
         (RandomCrop(5, 6, rngs=rngs), augment.random_crop(key, x, 5, 6)),
         (RandomBrightness(0.2, rngs=rngs), augment.random_brightness(key, x, 0.2, value_range=VR)),
@@ -116,12 +114,10 @@ def test_pipeline_fuses_geometric_layers():
             RandomRotation((0.25, 0.25), interpolation="nearest", rngs=rngs),
             RandomTranslation((0.25, 0.25), (-0.125, -0.125), interpolation="nearest",
                               fill_mode="wrap", rngs=rngs),
-            RandomContrast(0.4, rngs=rngs),
-            RandomZoom(0.3, rngs=rngs),
         ]
 
     pipeline = AugmentationPipeline(make())
-    assert pipeline.num_resamples == 3  # fill settings differ: flip+rotate | translate | zoom
+    assert pipeline.num_resamples == 2  # fill settings differ: flip + rotate | translate
     sequential = make()
     out = x
     for layer in sequential:
@@ -149,8 +145,8 @@ def test_mixing_layers():
     x = _images(n=6)
     labels = jax.nn.one_hot(jnp.arange(6), 6)
     key = jax.random.key(2)
-    xm, ym = MixUp(alpha=0.4, rngs=nnx.Rngs(0))(x, labels, key=key)
-    ref = augment.mixup(key, x, labels, alpha=0.4)
+    xm, ym = MixUp(alpha=1.0, rngs=nnx.Rngs(0))(x, labels, key=key)
+    ref = augment.mixup(key, x, labels, alpha=1.0)
     np.testing.assert_array_equal(xm, ref[0])
     np.testing.assert_array_equal(ym, ref[1])
     xm, ym = CutMix(rngs=nnx.Rngs(0))(x, labels)
@@ -178,7 +174,7 @@ def test_layers_inside_a_model_trained_under_nnx_jit():
                 RandomTranslation(0.0, 0.1, rngs=rngs),
                 RandomBrightness(0.1, rngs=rngs),
             ])
-            self.policy = AugMix(num_chains=1, chain_depth=1, rngs=rngs)
+            self.policy = AugMix(num_chains=1, chain_depth=1, all_ops=False, rngs=rngs)
             self.linear = nnx.Linear(8 * 8 * 3, classes, rngs=rngs)
 
         def __call__(self, images):
@@ -186,7 +182,7 @@ def test_layers_inside_a_model_trained_under_nnx_jit():
             return self.linear(images.reshape(images.shape[0], -1))
 
     model = Classifier(nnx.Rngs(params=0, augment=1))
-    mixup = MixUp(alpha=0.2, rngs=nnx.Rngs(augment=2))
+    mixup = MixUp(alpha=1.0, rngs=nnx.Rngs(augment=2))
     optimizer = nnx.Optimizer(model, optax.adam(0.05), wrt=nnx.Param)
 
     @nnx.jit

@@ -845,9 +845,9 @@ def random_posterize(
       >>> import jax
       >>> import jax.numpy as jnp
       >>> from jreg import augment
-      >>> augment.random_posterize(jax.random.key(0), jnp.ones((2, 4, 4, 1)), (4, 8),
+      >>> augment.random_posterize(jax.random.key(0), jnp.ones((2, 4, 4, 3)), (4, 8),
       ...                          value_range=(0, 1)).shape
-      (2, 4, 4, 1)
+      (2, 4, 4, 3)
     """
     if isinstance(factor, (tuple, list)):
         a, b = factor_range(factor, "factor", low=1, high=8)
