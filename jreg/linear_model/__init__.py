@@ -11,12 +11,16 @@ from jreg.linear_model._coordinate_descent import enet_path as enet_path
 from jreg.linear_model._coordinate_descent import lasso_path as lasso_path
 from jreg.linear_model._cv import ElasticNetCV as ElasticNetCV
 from jreg.linear_model._cv import LassoCV as LassoCV
+from jreg.linear_model._ridge import Ridge as Ridge
+from jreg.linear_model._ridge import RidgeCV as RidgeCV
 
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "Ridge",
+    "RidgeCV",
     "enet_path",
     "lasso_path",
 ]

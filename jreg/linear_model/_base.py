@@ -70,7 +70,7 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if np.any(sw < 0):
         raise ValueError("sample_weight must be non-negative.")
     if not np.any(sw > 0):
-        raise ValueError("sample_weight must have at least one positive entry.")
+        raise ValueError("sample_weight must have a positive entry: all weights are zero.")
     return sw
 
 

@@ -129,9 +129,9 @@ def enet_path(
 
     For each ``alpha`` (decreasing, warm-started) it minimises
 
-    .. math::
-
-        \frac{1}{2n}\|y - Xw\|_2^2 + \alpha\rho\|w\|_1 + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    $$
+    \frac{1}{2n}\|y - Xw\|_2^2 + \alpha\rho\|w\|_1 + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    $$
 
     (``ρ = l1_ratio``, no intercept: centre ``X`` and ``y`` first, as scikit-learn
     expects) until scikit-learn's duality gap is at most ``tol·‖y‖²/n``. The whole path
@@ -262,10 +262,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     Minimises, with ``ρ = l1_ratio``,
 
-    .. math::
-
-        \frac{1}{2n}\|y - Xw - b\|_2^2 + \alpha\rho\|w\|_1
-        + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    $$
+    \frac{1}{2n}\|y - Xw - b\|_2^2 + \alpha\rho\|w\|_1
+    + \frac{\alpha(1-\rho)}{2}\|w\|_2^2
+    $$
 
     (with ``sample_weight`` the squared errors are a weighted average), by coordinate
     descent with working sets, stopping when scikit-learn's duality gap is at most

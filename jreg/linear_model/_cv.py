@@ -14,7 +14,14 @@ from sklearn.utils.validation import column_or_1d
 from jreg.linear_model import _base
 from jreg.linear_model._coordinate_descent import ElasticNet, _resolve_precompute
 from jreg.solvers import _cd
-from jreg.solvers._api import Prepared, path_from_prepared, prepare_x, prepare_y
+from jreg.solvers._api import (
+    Prepared,
+    jit_by_size,
+    path_from_prepared,
+    pick_jit,
+    prepare_x,
+    prepare_y,
+)
 
 __all__ = ["ElasticNetCV", "LassoCV"]
 
@@ -117,8 +124,8 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
     return jax.lax.map(fold, args)
 
 
-_cv_mse_jit = jax.jit(
-    _cv_mse, static_argnames=("fit_intercept", "positive", "gram", "settings", "batch")
+_cv_mse_jits = jit_by_size(
+    _cv_mse, ("fit_intercept", "positive", "gram", "settings", "batch")
 )
 
 
@@ -198,7 +205,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         dtype = X.dtype
         padded = _pad_folds(folds, sw, n_samples, _base.jax_dtype(dtype))
         weights = np.ones(n_samples, dtype) if sw is None else sw
-        mse, converged, gaps, tols = _cv_mse_jit(
+        cv_fn = pick_jit(_cv_mse_jits, n_train_max * n_features * len(folds))
+        mse, converged, gaps, tols = cv_fn(
             _base.to_jax(X, dtype), _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
             *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
             _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),

@@ -134,9 +134,30 @@ def _multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix, *,
     return jax.vmap(one)(ys, w0s)
 
 
-_multi_path_jit = jax.jit(
-    _multi_path, static_argnames=("fit_intercept", "positive", "gram", "settings")
-)
+# Small problems: compile time dominates, so XLA's CPU backend gets its cheap settings
+# (halves compilation; runtime is irrelevant at these sizes). Large problems: full
+# optimisation. Both are cached per shape like any jit.
+FAST_COMPILE_OPTIONS = {"xla_backend_optimization_level": 0,
+                        "xla_llvm_disable_expensive_passes": True}
+SMALL_PROBLEM_SIZE = 50_000
+
+
+def jit_by_size(fun, static_argnames):
+    """``(full, quick)`` jitted versions of ``fun``; see :func:`pick_jit`."""
+    full = jax.jit(fun, static_argnames=static_argnames)
+    quick = jax.jit(fun, static_argnames=static_argnames, compiler_options=FAST_COMPILE_OPTIONS)
+    return full, quick
+
+
+def pick_jit(versions, size):
+    """The quick-to-compile version for small problems on CPU, else the optimised one."""
+    full, quick = versions
+    if size <= SMALL_PROBLEM_SIZE and jax.default_backend() == "cpu":
+        return quick
+    return full
+
+
+_multi_path_jits = jit_by_size(_multi_path, ("fit_intercept", "positive", "gram", "settings"))
 
 
 def multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix=None, *,
@@ -148,7 +169,8 @@ def multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix=None
     """
     settings = _cd.CDSettings() if settings is None else settings
     dtype = x.dtype
-    return _multi_path_jit(
+    fn = pick_jit(_multi_path_jits, x.shape[0] * x.shape[1])
+    return fn(
         x, ys, sw, jnp.asarray(alphas, dtype), jnp.asarray(l1_ratio, dtype), w0s,
         jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32), gram_matrix,
         fit_intercept=bool(fit_intercept), positive=bool(positive), gram=bool(gram),
@@ -222,10 +244,10 @@ def enet_path_solve(
 
     Each problem is scikit-learn's
 
-    .. math::
-
-        \min_{w, b}\; \frac{1}{2S}\sum_i s_i (y_i - x_i^\top w - b)^2
-        + \alpha\rho\|w\|_1 + \frac{\alpha(1-\rho)}{2}\|w\|_2^2,
+    $$
+    \min_{w, b}\; \frac{1}{2S}\sum_i s_i (y_i - x_i^\top w - b)^2
+    + \alpha\rho\|w\|_1 + \frac{\alpha(1-\rho)}{2}\|w\|_2^2,
+    $$
 
     ``S = Σ s_i`` (``n`` without ``sample_weight``), ``ρ = l1_ratio``. The solver stops on
     scikit-learn's duality gap: ``gap ≤ tol·‖yc‖²/S`` with ``yc`` the centred, weighted

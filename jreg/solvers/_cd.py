@@ -2,10 +2,10 @@ r"""Coordinate-descent kernels for the elastic net with working sets (private).
 
 The kernels minimise, in scikit-learn's unnormalised ``cd_fast`` units,
 
-.. math::
-
-    P(w) = \tfrac12\|y - Xw\|_2^2 + a\|w\|_1 + \tfrac{b}{2}\|w\|_2^2
-           \quad(\text{s.t. } w \ge 0 \text{ if positive}),
+$$
+P(w) = \tfrac12\|y - Xw\|_2^2 + a\|w\|_1 + \tfrac{b}{2}\|w\|_2^2
+       \quad(\text{s.t. } w \ge 0 \text{ if positive}),
+$$
 
 and stop on the certified duality gap of :mod:`jreg.solvers._gap`.
 

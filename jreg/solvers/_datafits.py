@@ -25,9 +25,9 @@ import jax.numpy as jnp
 class Quadratic:
     r"""Least squares, scikit-learn's scaling.
 
-    .. math::
-
-        F(Xw) = \frac{1}{2S}\sum_i s_i\,(y_i - x_i^\top w)^2, \qquad S = \sum_i s_i,
+    $$
+    F(Xw) = \frac{1}{2S}\sum_i s_i\,(y_i - x_i^\top w)^2, \qquad S = \sum_i s_i,
+    $$
 
     (``s_i = 1``, ``S = n`` without sample weights), the datafit of ``Lasso`` and
     ``ElasticNet``.

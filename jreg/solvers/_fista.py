@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jreg._checks import check_finite, check_nonnegative, is_concrete
-from jreg.solvers._api import SolverResult
+from jreg.solvers._api import SolverResult, jit_by_size, pick_jit
 from jreg.solvers._datafits import Quadratic
 from jreg.solvers._gap import enet_gap_from_stats
 
@@ -147,12 +147,9 @@ def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept,
     return SolverResult(w, intercept, k, gap, done)
 
 
-_fista_jit = jax.jit(
-    _fista_impl, static_argnames=("datafit", "fit_intercept", "restart", "check_every")
-)
-_fista_jit_static_penalty = jax.jit(
-    _fista_impl,
-    static_argnames=("penalty", "datafit", "fit_intercept", "restart", "check_every"),
+_fista_jits = jit_by_size(_fista_impl, ("datafit", "fit_intercept", "restart", "check_every"))
+_fista_jits_static_penalty = jit_by_size(
+    _fista_impl, ("penalty", "datafit", "fit_intercept", "restart", "check_every")
 )
 
 
@@ -247,6 +244,6 @@ def fista(
                   check_every=int(check_every))
     args = (x, y, sw, w0, jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32))
     if _is_pytree_penalty(penalty):
-        return _fista_jit(*args, penalty, **kwargs)
-    return _fista_jit_static_penalty(*args, penalty=penalty, **kwargs)
+        return pick_jit(_fista_jits, x.size)(*args, penalty, **kwargs)
+    return pick_jit(_fista_jits_static_penalty, x.size)(*args, penalty=penalty, **kwargs)
 

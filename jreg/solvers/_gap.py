@@ -2,9 +2,9 @@ r"""The elastic-net duality gap, exactly as scikit-learn's ``cd_fast`` computes 
 
 Everything here is in the *unnormalised* units of the coordinate-descent kernels,
 
-.. math::
-
-    P(w) = \tfrac12\|y - Xw\|_2^2 + a\|w\|_1 + \tfrac{b}{2}\|w\|_2^2,
+$$
+P(w) = \tfrac12\|y - Xw\|_2^2 + a\|w\|_1 + \tfrac{b}{2}\|w\|_2^2,
+$$
 
 with ``a = S·α·ρ`` and ``b = S·α·(1−ρ)`` where ``S`` is the sum of the sample weights
 (``n`` without weights). The estimator objective is ``P/S``; so is its gap.
@@ -23,15 +23,19 @@ def enet_gap_from_stats(corr, w, r_norm2, a, b, *, positive, mask=None):
     ``s = min(1, a/‖XᵀR − b·w‖∞)`` (``max`` instead of ``‖·‖∞`` when ``positive``), and
     ``G = P(w) − D(θ)``. Using ``y = R + Xw`` this equals
 
-    .. math::
-
-        G = \tfrac12 (1 - s)^2 (\|R\|^2 + b\|w\|^2) + a\|w\|_1 - s\,(X^\top R - b w)^\top w,
+    $$
+    G = \tfrac12 (1 - s)^2 (\|R\|^2 + b\|w\|^2) + a\|w\|_1 - s\,(X^\top R - b w)^\top w,
+    $$
 
     the same number as scikit-learn's ``P − D`` but without its cancellation between two
     terms of size ``‖y‖²``, so it stays accurate at tolerances near machine precision.
     Formulation B (``a = 0 < b``): ``G = ‖XᵀR − b·w‖²/(2b)`` (scikit-learn's
-    ``‖R‖² + ½b‖w‖² − Rᵀy + ‖XᵀR‖²/(2b)`` simplified the same way). Ordinary least
-    squares (``a = b = 0``): ``G = ‖XᵀR‖²`` (first-order condition, as scikit-learn).
+    ``‖R‖² + ½b‖w‖² − Rᵀy + ‖XᵀR‖²/(2b)`` simplified the same way); with ``positive``
+    the conjugate of ``½b‖w‖² + ι(w ≥ 0)`` gives ``(‖XᵀR − b·w‖² − ‖min(XᵀR, 0)‖²)/(2b)``
+    (scikit-learn uses the unconstrained formula there, which is not a valid
+    certificate when the constraint is active). Ordinary least squares
+    (``a = b = 0``): ``G = ‖XᵀR‖²`` (first-order condition, as scikit-learn; projected
+    on the constraint when ``positive``).
 
     Args:
       corr: ``XᵀR``, shape ``(p,)``.
@@ -61,8 +65,16 @@ def enet_gap_from_stats(corr, w, r_norm2, a, b, *, positive, mask=None):
     scale = jnp.where(dual_norm > a, a / safe, jnp.ones((), dtype))
     gap_a = 0.5 * (1.0 - scale) ** 2 * quad + (a * w_l1 - scale * jnp.vdot(xta, w))
     safe_b = jnp.where(b > 0, b, jnp.ones((), dtype))
-    gap_b = jnp.vdot(xta, xta) / (2.0 * safe_b)
     corr_m = corr if mask is None else jnp.where(mask, corr, 0.0)
-    gap_ols = jnp.vdot(corr_m, corr_m)
+    if positive:
+        # conjugate of ½b‖w‖² + ι(w ≥ 0) is ‖max(v, 0)‖²/(2b): coordinates with w_j = 0
+        # and x_jᵀR < 0 satisfy the constraint's optimality condition
+        blocked = jnp.minimum(corr_m, 0.0)
+        gap_b = (jnp.vdot(xta, xta) - jnp.vdot(blocked, blocked)) / (2.0 * safe_b)
+        free = jnp.where(w > 0, corr_m, jnp.maximum(corr_m, 0.0))
+        gap_ols = jnp.vdot(free, free)
+    else:
+        gap_b = jnp.vdot(xta, xta) / (2.0 * safe_b)
+        gap_ols = jnp.vdot(corr_m, corr_m)
     gap = jnp.where(a > 0, gap_a, jnp.where(b > 0, gap_b, gap_ols))
     return gap, dual_norm

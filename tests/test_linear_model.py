@@ -1,0 +1,265 @@
+"""Tests of jreg.linear_model against scikit-learn (objectives, attributes, grids, CV)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.linear_model as sk
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold
+
+import jreg.linear_model as jl
+
+REL_SUBOPT = 1e-6
+TIGHT = dict(tol=1e-12, max_iter=200000)
+
+
+def correlated_design(n, p, seed, rho=0.6):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, p))
+    x = np.empty((n, p))
+    x[:, 0] = z[:, 0]
+    for j in range(1, p):
+        x[:, j] = rho * x[:, j - 1] + np.sqrt(1 - rho**2) * z[:, j]
+    x = x * rng.uniform(0.5, 2.0, p) + rng.standard_normal(p)
+    w = np.zeros(p)
+    support = rng.choice(p, max(1, p // 4), replace=False)
+    w[support] = rng.standard_normal(support.size) * 2
+    return x, x @ w + 0.5 * rng.standard_normal(n) + 3.0
+
+
+DATA = {
+    "diabetes": load_diabetes(return_X_y=True),
+    "tall": correlated_design(40, 8, 0),
+    "wide": correlated_design(15, 40, 1),
+    "square": correlated_design(20, 20, 2),
+}
+
+
+def enet_objective(x, y, coef, intercept, alpha, l1_ratio, sw=None):
+    sw = np.ones(len(y)) if sw is None else sw
+    r = y - x @ coef - intercept
+    return (0.5 * np.sum(sw * r * r) / np.sum(sw) + alpha * l1_ratio * np.abs(coef).sum()
+            + 0.5 * alpha * (1 - l1_ratio) * coef @ coef)
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", list(DATA))
+@pytest.mark.parametrize("cls, l1_ratio", [("Lasso", 1.0), ("ElasticNet", 0.3)])
+def test_single_fit_matches_sklearn(name, cls, l1_ratio):
+    x, y = DATA[name]
+    alpha = 0.05 * np.max(np.abs((x - x.mean(0)).T @ (y - y.mean()))) / len(y)
+    kw = {} if cls == "Lasso" else {"l1_ratio": l1_ratio}
+    mine = getattr(jl, cls)(alpha=alpha, **kw, **TIGHT).fit(x, y)
+    ref = quiet(getattr(sk, cls)(alpha=alpha, **kw, **TIGHT).fit, x, y)
+    p_mine = enet_objective(x, y, mine.coef_, mine.intercept_, alpha, l1_ratio)
+    p_ref = enet_objective(x, y, ref.coef_, ref.intercept_, alpha, l1_ratio)
+    assert (p_mine - p_ref) / p_ref <= REL_SUBOPT
+    assert isinstance(mine.intercept_, float) and isinstance(mine.dual_gap_, float)
+    assert isinstance(mine.n_iter_, int) and mine.n_iter_ >= 1
+    assert mine.coef_.shape == (x.shape[1],) and mine.coef_.dtype == np.float64
+    assert mine.dual_gap_ <= 1e-12 * np.var(y) * 1.0001
+    np.testing.assert_allclose(mine.predict(x), ref.predict(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_paths_match_sklearn_grid_and_solutions(l1_ratio):
+    x, y = DATA["diabetes"]
+    xc, yc = x - x.mean(0), y - y.mean()
+    fn = jl.lasso_path if l1_ratio == 1.0 else jl.enet_path
+    kw = {} if l1_ratio == 1.0 else {"l1_ratio": l1_ratio}
+    alphas, coefs, gaps, n_iters = fn(xc, yc, return_n_iter=True, **kw, **TIGHT)
+    ref = quiet(getattr(sk, fn.__name__), xc, yc, **kw, **TIGHT)
+    np.testing.assert_allclose(alphas, ref[0], rtol=1e-14)  # the default grid
+    assert coefs.shape == ref[1].shape == (10, 100) and gaps.shape == (100,)
+    assert len(n_iters) == 100 and all(isinstance(k, int) for k in n_iters)
+    for i, alpha in enumerate(alphas):
+        p_mine = enet_objective(xc, yc, coefs[:, i], 0.0, alpha, l1_ratio)
+        p_ref = enet_objective(xc, yc, ref[1][:, i], 0.0, alpha, l1_ratio)
+        assert (p_mine - p_ref) / p_ref <= REL_SUBOPT
+    # explicit alphas are sorted decreasingly, an int is a grid size (scikit-learn >= 1.9)
+    a2, c2, _ = fn(xc, yc, alphas=[0.1, 1.0, 0.5], **kw)
+    np.testing.assert_array_equal(a2, [1.0, 0.5, 0.1])
+    a3, _, _ = fn(xc, yc, alphas=5, eps=1e-2, **kw)
+    np.testing.assert_allclose(a3, getattr(sk, fn.__name__)(xc, yc, alphas=5, eps=1e-2, **kw)[0])
+
+
+def test_independent_gap_of_returned_coefficients():
+    """The certificate holds for the returned coefficients, recomputed in numpy."""
+    x, y = DATA["wide"]
+    alpha, rho = 0.02, 0.8
+    model = jl.ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-10, max_iter=100000).fit(x, y)
+    n = len(y)
+    xc, yc = x - x.mean(0), y - y.mean()
+    w = model.coef_
+    r = yc - xc @ w
+    a, b = alpha * rho * n, alpha * (1 - rho) * n
+    xta = xc.T @ r - b * w
+    scale = min(1.0, a / np.max(np.abs(xta)))
+    primal = 0.5 * (r @ r + b * w @ w) + a * np.abs(w).sum()
+    dual = -0.5 * scale**2 * (r @ r + b * w @ w) + scale * (r @ yc)
+    gap = (primal - dual) / n
+    assert gap <= 1e-10 * (yc @ yc) / n * 1.0001
+    np.testing.assert_allclose(gap, model.dual_gap_, rtol=1e-3, atol=1e-14 * (yc @ yc))
+    np.testing.assert_allclose(model.intercept_, y.mean() - x.mean(0) @ w)
+
+
+def test_sample_weight_multi_output_warm_start_positive_precompute():
+    x, y = DATA["tall"]
+    sw = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    mine = jl.ElasticNet(alpha=0.05, l1_ratio=0.6, **TIGHT).fit(x, y, sample_weight=sw)
+    ref = sk.ElasticNet(alpha=0.05, l1_ratio=0.6, **TIGHT).fit(x, y, sample_weight=sw)
+    assert enet_objective(x, y, mine.coef_, mine.intercept_, 0.05, 0.6, sw) <= (
+        enet_objective(x, y, ref.coef_, ref.intercept_, 0.05, 0.6, sw) * (1 + REL_SUBOPT))
+    np.testing.assert_allclose(mine.dual_gap_, ref.dual_gap_, atol=1e-9 * np.var(y))
+    # multi-output: independent targets, batched
+    ys = np.stack([y, 2 * y - 1.0, -y], axis=1)
+    multi = jl.Lasso(alpha=0.1, **TIGHT).fit(x, ys)
+    assert multi.coef_.shape == (3, 8) and multi.intercept_.shape == (3,)
+    assert isinstance(multi.n_iter_, list) and multi.dual_gap_.shape == (3,)
+    single = jl.Lasso(alpha=0.1, **TIGHT).fit(x, ys[:, 1])
+    np.testing.assert_allclose(multi.coef_[1], single.coef_, atol=1e-8)
+    assert multi.predict(x).shape == (40, 3)
+    # warm start continues from coef_ and converges at once at the same alpha
+    model = jl.Lasso(alpha=0.1, warm_start=True, **TIGHT).fit(x, y)
+    coef = model.coef_.copy()
+    model.fit(x, y)
+    assert model.n_iter_ <= 5
+    np.testing.assert_allclose(model.coef_, coef, atol=1e-8)
+    # positive
+    pos = jl.Lasso(alpha=0.01, positive=True, **TIGHT).fit(x, y)
+    ref = sk.Lasso(alpha=0.01, positive=True, **TIGHT).fit(x, y)
+    assert np.all(pos.coef_ >= 0)
+    assert enet_objective(x, y, pos.coef_, pos.intercept_, 0.01, 1.0) <= enet_objective(
+        x, y, ref.coef_, ref.intercept_, 0.01, 1.0) * (1 + REL_SUBOPT)
+    # precompute variants give the same solution; a user Gram of centred data is used
+    xc = x - x.mean(0)
+    base = jl.Lasso(alpha=0.1, precompute=False, **TIGHT).fit(xc, y)
+    for pre in (True, "auto", xc.T @ xc):
+        other = jl.Lasso(alpha=0.1, precompute=pre, **TIGHT).fit(xc, y)
+        np.testing.assert_allclose(other.coef_, base.coef_, atol=1e-8)
+    with pytest.warns(UserWarning, match="recomputing Gram"):
+        jl.Lasso(alpha=0.1, precompute=x.T @ x).fit(x, y)
+
+
+def test_float32_in_float32_out():
+    x, y = DATA["tall"]
+    model = jl.ElasticNet(alpha=0.05, tol=1e-6).fit(x.astype(np.float32), y.astype(np.float32))
+    assert model.coef_.dtype == np.float32
+    ref = jl.ElasticNet(alpha=0.05, tol=1e-6).fit(x, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=2e-3)
+
+
+@pytest.mark.parametrize("cls", ["LassoCV", "ElasticNetCV"])
+def test_cv_picks_the_same_alpha_as_sklearn(cls):
+    x, y = DATA["diabetes"]
+    kw = {} if cls == "LassoCV" else {"l1_ratio": [0.3, 0.9]}
+    folds = KFold(5)
+    mine = getattr(jl, cls)(cv=folds, tol=1e-10, max_iter=100000, **kw).fit(x, y)
+    ref = getattr(sk, cls)(cv=folds, tol=1e-10, max_iter=100000, **kw).fit(x, y)
+    assert mine.alpha_ == ref.alpha_
+    np.testing.assert_allclose(mine.alphas_, ref.alphas_, rtol=1e-14)
+    assert mine.mse_path_.shape == ref.mse_path_.shape
+    np.testing.assert_allclose(mine.mse_path_, ref.mse_path_, rtol=1e-6)
+    np.testing.assert_allclose(mine.coef_, ref.coef_, atol=1e-4)
+    if cls == "ElasticNetCV":
+        assert mine.l1_ratio_ == ref.l1_ratio_
+    else:
+        assert not hasattr(mine, "l1_ratio_")
+
+
+def test_cv_sample_weight_equals_repetition_at_tight_tol():
+    """Weighted = repeated rows (same groups), once both are solved to a tight gap."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    x, y = DATA["wide"]
+    counts = np.random.default_rng(1).integers(0, 4, len(y))
+    groups_w = np.arange(len(y)) % 3
+    xr, yr = np.repeat(x, counts, 0), np.repeat(y, counts)
+    groups_r = np.repeat(groups_w, counts)
+    kw = dict(tol=1e-12, max_iter=100000, alphas=20)
+    weighted = jl.LassoCV(cv=list(LeaveOneGroupOut().split(x, groups=groups_w)), **kw)
+    weighted.fit(x, y, sample_weight=counts.astype(float))
+    repeated = jl.LassoCV(cv=list(LeaveOneGroupOut().split(xr, groups=groups_r)), **kw)
+    repeated.fit(xr, yr)
+    np.testing.assert_allclose(weighted.alpha_, repeated.alpha_, rtol=1e-13)
+    np.testing.assert_allclose(weighted.mse_path_, repeated.mse_path_, rtol=1e-7)
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
+
+
+def test_ridge_and_ridgecv_match_sklearn():
+    x, y = DATA["diabetes"]
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    for kw in ({}, {"alpha": 10.0, "solver": "svd"}, {"fit_intercept": False}):
+        mine = jl.Ridge(**kw).fit(x, y, sample_weight=sw)
+        ref = sk.Ridge(**kw).fit(x, y, sample_weight=sw)
+        np.testing.assert_allclose(mine.coef_, ref.coef_, rtol=1e-10, atol=1e-8)
+        np.testing.assert_allclose(mine.intercept_, ref.intercept_, rtol=1e-10, atol=1e-8)
+        assert mine.n_iter_ is None
+    xw, yw = DATA["wide"]
+    ys = np.stack([yw, -2 * yw], axis=1)
+    mine = jl.Ridge(alpha=[0.5, 3.0]).fit(xw, ys)
+    ref = sk.Ridge(alpha=[0.5, 3.0]).fit(xw, ys)
+    np.testing.assert_allclose(mine.coef_, ref.coef_, rtol=1e-9, atol=1e-10)
+    alphas = np.logspace(-3, 2, 12)
+    for kw in ({}, {"alpha_per_target": True, "store_cv_results": True},
+               {"scoring": "neg_mean_absolute_error"}, {"cv": 4}):
+        target = ys if "alpha_per_target" in kw else yw
+        mine = jl.RidgeCV(alphas=alphas, **kw).fit(xw, target)
+        ref = sk.RidgeCV(alphas=alphas, **kw).fit(xw, target)
+        np.testing.assert_array_equal(mine.alpha_, ref.alpha_)
+        np.testing.assert_allclose(mine.best_score_, ref.best_score_, rtol=1e-8)
+        np.testing.assert_allclose(mine.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+        if "store_cv_results" in kw:
+            np.testing.assert_allclose(mine.cv_results_, ref.cv_results_, rtol=1e-8)
+    mine = jl.RidgeCV(alphas=alphas).fit(x, y, sample_weight=sw)
+    ref = sk.RidgeCV(alphas=alphas).fit(x, y, sample_weight=sw)
+    assert mine.alpha_ == ref.alpha_
+    np.testing.assert_allclose(mine.best_score_, ref.best_score_, rtol=1e-9)
+    pos = jl.Ridge(alpha=1.0, positive=True, tol=1e-10).fit(x, y)
+    obj = lambda m: np.sum((y - x @ m.coef_ - m.intercept_) ** 2) + m.coef_ @ m.coef_  # noqa: E731
+    assert np.all(pos.coef_ >= 0)
+    assert obj(pos) <= obj(sk.Ridge(alpha=1.0, positive=True).fit(x, y)) * (1 + 1e-9)
+
+
+def test_bad_input_and_documented_behaviour():
+    x, y = DATA["tall"]
+    bad = x.copy()
+    bad[3, 2] = np.inf
+    with pytest.raises(ValueError, match="X"):
+        jl.Lasso().fit(bad, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        jl.Lasso().fit(x, y[:-1])
+    with pytest.raises(ValueError, match="alpha"):
+        jl.Lasso(alpha=-1.0).fit(x, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        jl.ElasticNet(l1_ratio=1.5).fit(x, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        jl.ElasticNetCV(l1_ratio=[0.5, -0.1]).fit(x, y)
+    with pytest.raises(ValueError, match="n_splits"):
+        jl.LassoCV(cv=50).fit(x, y)
+    with pytest.raises(ValueError, match="l1_ratio=0"):
+        jl.enet_path(x, y, l1_ratio=0.0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        jl.Lasso().fit(x, y, sample_weight=-np.ones(len(y)))
+    # constant y: zero coefficients, intercept = mean, converged at once
+    const = jl.Lasso(alpha=0.1).fit(x, np.full(len(y), 4.0))
+    assert np.all(const.coef_ == 0) and const.intercept_ == 4.0 and const.n_iter_ == 0
+    # zero-variance column: coefficient 0, like scikit-learn
+    xz = x.copy()
+    xz[:, 1] = 7.0
+    model = jl.ElasticNet(alpha=0.01, **TIGHT).fit(xz, y)
+    assert model.coef_[1] == 0.0
+    # too few iterations: scikit-learn's ConvergenceWarning with the gap
+    with pytest.warns(ConvergenceWarning, match="Duality gap"):
+        jl.Lasso(alpha=1e-4, tol=1e-14, max_iter=1).fit(x, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        jl.Lasso(alpha=0.0, max_iter=5).fit(x, y)
+    assert any("alpha=0" in str(w.message) for w in caught)
