@@ -22,13 +22,14 @@ def _box_of(mask):
 def test_erase_equals_slice_assignment():
     x = np.random.default_rng(0).normal(size=(2, 6, 7, 3))
     boxes = np.array([[1, 2, 3, 4], [4, 5, 5, 5]])  # the second sticks out
-    out = np.asarray(augment.erase(x, boxes, -1.0))
+    out = np.asarray(augment.erase(x, boxes, fill_value=-1.0))
     expected = x.copy()
     expected[0, 1:4, 2:6] = -1.0
     expected[1, 4:, 5:] = -1.0
     np.testing.assert_array_equal(out, expected)
     ints = np.arange(16).reshape(4, 4, 1)
-    np.testing.assert_array_equal(augment.erase(ints, np.array([0, 0, 2, 2]), 0)[:2, :2], 0)
+    out = augment.erase(ints, np.array([0, 0, 2, 2]), fill_value=0)
+    np.testing.assert_array_equal(out[:2, :2], 0)
 
 
 def test_cutout_boxes():

@@ -71,7 +71,7 @@ def adjust_sharpness(
     return restore(_sharpness(batch, factor, lo, hi), unbatched)
 
 
-def gaussian_kernel(sigma: Any, kernel_size: int) -> jax.Array:
+def gaussian_kernel(sigma: Any, *, kernel_size: int) -> jax.Array:
     r"""Normalised 1-D Gaussian weights :math:`w_k \propto e^{-k^2 / (2\sigma^2)}`.
 
     For :math:`k = -r, \dots, r`, ``r = kernel_size // 2``.
@@ -85,7 +85,7 @@ def gaussian_kernel(sigma: Any, kernel_size: int) -> jax.Array:
 
     Examples:
       >>> from jreg import augment
-      >>> print(augment.gaussian_kernel(1.0, 3).round(4))
+      >>> print(augment.gaussian_kernel(1.0, kernel_size=3).round(4))
       [0.2741 0.4519 0.2741]
     """
     radius = kernel_size // 2
@@ -101,7 +101,8 @@ def gaussian_kernel(sigma: Any, kernel_size: int) -> jax.Array:
 def _blur(batch, sigma, *, kernel_size):
     n, h, w, _ = batch.shape
     radius = kernel_size // 2
-    weights = gaussian_kernel(per_example(sigma, n, batch.dtype, "sigma"), kernel_size)
+    sigma = per_example(sigma, n, batch.dtype, "sigma")
+    weights = gaussian_kernel(sigma, kernel_size=kernel_size)
     weights = weights.astype(batch.dtype)
     # scipy.ndimage 'reflect' = numpy 'symmetric': (d c b a | a b c d | d c b a)
     padded = jnp.pad(batch, ((0, 0), (radius, radius), (0, 0), (0, 0)), mode="symmetric")

@@ -1160,7 +1160,17 @@ def random_resized_crop_matrix(
       dtype: float dtype of the matrices.
 
     Returns:
-      ``(N, 3, 3)``.
+      ``(N, 3, 3)``, for ``affine_transform(..., output_shape=(H_o, W_o))``.
+
+    Examples:
+      >>> import jax
+      >>> from jreg import augment
+      >>> m = augment.random_resized_crop_matrix(jax.random.key(0), 2, 8, 8, 8, 8,
+      ...                                        scale=(1.0, 1.0), ratio=(1.0, 1.0))
+      >>> print(m[0].round(4) + 0.0)
+      [[1. 0. 0.]
+       [0. 1. 0.]
+       [0. 0. 1.]]
     """
     dtype = jnp.dtype(jnp.result_type(float) if dtype is None else dtype)
     scale, ratio = _crop_box_ranges(scale, ratio)

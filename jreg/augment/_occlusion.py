@@ -24,6 +24,22 @@ def box_mask(boxes: jax.Array, height: int, width: int) -> jax.Array:
 
     Rows ``top <= r < top + height`` and columns ``left <= c < left + width``; boxes may
     stick out of the image (the part outside is ignored).
+
+    Args:
+      boxes: integer ``(N, 4)`` boxes ``(top, left, box_height, box_width)``.
+      height: image height ``H``.
+      width: image width ``W``.
+
+    Returns:
+      ``(N, H, W, 1)`` booleans, true inside each box.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jreg import augment
+      >>> print(augment.box_mask(jnp.array([[0, 1, 2, 5]]), 3, 3)[0, ..., 0].astype(int))
+      [[0 1 1]
+       [0 1 1]
+       [0 0 0]]
     """
     boxes = jnp.asarray(boxes)
     top, left, box_h, box_w = (boxes[:, i, None, None] for i in range(4))
@@ -47,7 +63,7 @@ def _boxes(boxes: Any, n: int) -> jax.Array:
     return boxes
 
 
-def erase(images: Any, boxes: Any, fill_value: Any = 0.0) -> jax.Array:
+def erase(images: Any, boxes: Any, *, fill_value: Any = 0.0) -> jax.Array:
     """Replace the pixels inside each image's box by ``fill_value``. Any dtype.
 
     Args:
@@ -62,7 +78,7 @@ def erase(images: Any, boxes: Any, fill_value: Any = 0.0) -> jax.Array:
     Examples:
       >>> import jax.numpy as jnp
       >>> from jreg import augment
-      >>> out = augment.erase(jnp.ones((4, 4, 1)), jnp.array([1, 1, 2, 3]))
+      >>> out = augment.erase(jnp.ones((4, 4, 1)), jnp.array([1, 1, 2, 3]), fill_value=0.0)
       >>> print(out[..., 0])
       [[1. 1. 1. 1.]
        [1. 0. 0. 0.]
