@@ -120,7 +120,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, BaseEstimator):
       >>> y = np.array([1.0, 0.0, 1.0, 2.5])
       >>> model = Ridge(alpha=1.0).fit(X, y)
       >>> print(np.round(model.coef_, 4), round(float(model.intercept_), 4))
-      [ 0.8148 -0.1481] 0.2037
+      [0.8333 0.0714] 0.2381
     """
 
     def __init__(
