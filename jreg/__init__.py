@@ -12,6 +12,14 @@ from jreg import penalties as penalties
 from jreg import prox as prox
 from jreg import solvers as solvers
 from jreg import transforms as transforms
+from jreg.linear_model import ElasticNet as ElasticNet
+from jreg.linear_model import ElasticNetCV as ElasticNetCV
+from jreg.linear_model import Lasso as Lasso
+from jreg.linear_model import LassoCV as LassoCV
+from jreg.linear_model import Ridge as Ridge
+from jreg.linear_model import RidgeCV as RidgeCV
+from jreg.linear_model import enet_path as enet_path
+from jreg.linear_model import lasso_path as lasso_path
 from jreg.penalties import L1 as L1
 from jreg.penalties import L1L2 as L1L2
 from jreg.penalties import L2 as L2
@@ -20,6 +28,14 @@ from jreg.transforms import regularized as regularized
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
+    "Ridge",
+    "RidgeCV",
+    "enet_path",
+    "lasso_path",
     "L1",
     "L1L2",
     "L2",

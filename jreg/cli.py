@@ -37,9 +37,11 @@ def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _enable_x64(dtype: str) -> None:
-    import jax
+    """float64 needs JAX's x64 mode; float32 runs either way (the data are cast)."""
+    if dtype == "float64":
+        import jax
 
-    jax.config.update("jax_enable_x64", dtype == "float64")
+        jax.config.update("jax_enable_x64", True)
 
 
 def _relative_gaps(X, y, coefs, alphas, l1_ratio):
@@ -67,7 +69,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     import jreg
 
-    X, y = _load(args.dataset)
+    X, y = (a.astype(args.dtype) for a in _load(args.dataset))
     n, p = X.shape
     print(f"jreg {jreg.__version__} on {jax.devices()[0].platform}, {args.dtype}")
     print(f"dataset {args.dataset}: {n} samples x {p} features (standardized, centered)")
@@ -103,7 +105,7 @@ def _path(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.l1_ratio <= 1.0:
         raise SystemExit(f"--l1-ratio must lie in [0, 1], got {args.l1_ratio}.")
-    X, y = _load(args.dataset)
+    X, y = (a.astype(args.dtype) for a in _load(args.dataset))
     alphas, coefs, gaps = jreg.enet_path(
         X, y, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas, eps=args.eps, tol=args.tol
     )
@@ -186,14 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jreg", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, dtype: str = "float64") -> None:
+    def common(p: argparse.ArgumentParser, dtype: str = "float64", tol: float = 1e-4) -> None:
         p.add_argument("--dtype", choices=("float32", "float64"), default=dtype)
         p.add_argument("--n-alphas", type=int, default=100)
-        p.add_argument("--tol", type=float, default=1e-4, help="scikit-learn's meaning")
+        p.add_argument(
+            "--tol", type=float, default=tol,
+            help="stop each path point at a duality gap <= tol * ||y||^2 / n (scikit-learn's)",
+        )
 
     demo = sub.add_parser("demo", help="certified Lasso path on a bundled dataset")
     demo.add_argument("--dataset", choices=DATASETS, default="diabetes")
-    common(demo)
+    common(demo, tol=1e-10)
     demo.set_defaults(func=_demo)
 
     path = sub.add_parser("path", help="print or save an elastic-net regularization path")
