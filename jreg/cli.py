@@ -70,6 +70,8 @@ def _demo(args: argparse.Namespace) -> int:
     import jreg
 
     X, y = (a.astype(args.dtype) for a in _load(args.dataset))
+    if args.tol is None:
+        args.tol = 1e-10 if args.dtype == "float64" else 1e-4
     n, p = X.shape
     print(f"jreg {jreg.__version__} on {jax.devices()[0].platform}, {args.dtype}")
     print(f"dataset {args.dataset}: {n} samples x {p} features (standardized, centered)")
@@ -84,11 +86,15 @@ def _demo(args: argparse.Namespace) -> int:
         f"lasso_path, {len(alphas)} alphas: first call {first:.2f} s (with compilation), "
         f"second call {second * 1e3:.1f} ms"
     )
-    rel = _relative_gaps(X, y, coefs, np.asarray(alphas), 1.0)
+    # certificates and the reference are computed in float64 whatever the solver's dtype
+    X64, y64, coefs = X.astype(np.float64), y.astype(np.float64), coefs.astype(np.float64)
+    rel = _relative_gaps(X64, y64, coefs, np.asarray(alphas, dtype=np.float64), 1.0)
     print(f"largest relative duality gap over the path (recomputed): {rel.max():.2e}")
     from sklearn.linear_model import lasso_path
 
-    _, sk_coefs, _ = lasso_path(X, y, alphas=np.asarray(alphas), tol=1e-12, max_iter=100_000)
+    _, sk_coefs, _ = lasso_path(
+        X64, y64, alphas=np.asarray(alphas, dtype=np.float64), tol=1e-12, max_iter=100_000
+    )
     print(f"max |coef - scikit-learn coef| over the path: {np.abs(coefs - sk_coefs).max():.2e}")
     print("\n  alpha      non-zeros")
     for k in np.linspace(0, len(alphas) - 1, 6).astype(int):
@@ -188,17 +194,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jreg", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, dtype: str = "float64", tol: float = 1e-4) -> None:
+    def common(
+        p: argparse.ArgumentParser, dtype: str = "float64", tol: float | None = 1e-4
+    ) -> None:
         p.add_argument("--dtype", choices=("float32", "float64"), default=dtype)
         p.add_argument("--n-alphas", type=int, default=100)
         p.add_argument(
             "--tol", type=float, default=tol,
-            help="stop each path point at a duality gap <= tol * ||y||^2 / n (scikit-learn's)",
+            help="stop each path point at a duality gap <= tol * ||y||^2 / n (scikit-learn's);"
+            " demo default: 1e-10 in float64, 1e-4 in float32",
         )
 
     demo = sub.add_parser("demo", help="certified Lasso path on a bundled dataset")
     demo.add_argument("--dataset", choices=DATASETS, default="diabetes")
-    common(demo, tol=1e-10)
+    common(demo, tol=None)
     demo.set_defaults(func=_demo)
 
     path = sub.add_parser("path", help="print or save an elastic-net regularization path")
