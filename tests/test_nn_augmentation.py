@@ -104,7 +104,8 @@ def test_streams_advance_and_are_reproducible():
     assert custom(x).shape == x.shape
 
 
-def test_pipeline_fuses_geometric_layers():
+@pytest.mark.slow
+def test_pipeline_equals_sequential_layers_on_exact_transforms():
     x = _images(n=3, c=2)
 
     def make():
@@ -125,15 +126,18 @@ def test_pipeline_fuses_geometric_layers():
     # quarter turns and whole-pixel shifts are exact, so fusing changes nothing there
     np.testing.assert_allclose(pipeline(x), out, atol=1e-9)
 
+
+def test_pipeline_fuses_geometric_layers():
+    x = _images()
     rngs = nnx.Rngs(1)
     layers = [RandomFlip("horizontal", rngs=rngs), RandomRotation(0.1, rngs=rngs),
               RandomZoom(0.2, rngs=rngs), RandomTranslation(0.1, 0.1, rngs=rngs)]
     fused = AugmentationPipeline(layers)
     assert fused.num_resamples == 1
     key = jax.random.key(9)
-    matrix = layers[0].sample_matrix(jax.random.fold_in(key, 0), 3, 8, 8, x.dtype)
+    matrix = layers[0].sample_matrix(jax.random.fold_in(key, 0), 4, 8, 8, x.dtype)
     for i, layer in enumerate(layers[1:], start=1):
-        matrix = matrix @ layer.sample_matrix(jax.random.fold_in(key, i), 3, 8, 8, x.dtype)
+        matrix = matrix @ layer.sample_matrix(jax.random.fold_in(key, i), 4, 8, 8, x.dtype)
     np.testing.assert_allclose(fused(x, rngs=key), augment.affine_transform(x, matrix),
                                atol=1e-9)
     np.testing.assert_array_equal(fused(x, deterministic=True), x)

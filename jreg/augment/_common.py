@@ -94,6 +94,8 @@ def check_value_range(value_range: Any, name: str = "value_range") -> tuple[floa
             raise ValueError(
                 f"{name} must be a finite pair (low, high) with low < high; got {value_range!r}."
             )
+        # Python floats: (0, 255) and (0.0, 255.0) then share one compilation.
+        return low_f, high_f
     return low, high
 
 

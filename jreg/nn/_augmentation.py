@@ -847,7 +847,7 @@ class TrivialAugment(_PolicyLayer):
       >>> from jreg.nn._augmentation import TrivialAugment
       >>> layer = TrivialAugment(value_range=(0, 1), rngs=nnx.Rngs(0))
       >>> layer.deterministic, layer.value_range
-      (False, (0, 1))
+      (False, (0.0, 1.0))
     """
 
     def __init__(self, value_range=_DEFAULT_RANGE, interpolation: str = "bilinear",
@@ -1117,19 +1117,27 @@ class AugmentationPipeline(nnx.Module):
         images = _float_images(x)
         batch = images if images.ndim == 4 else images[None]
         n, h, w, _ = batch.shape
-        matrix = None
+        matrices = []
         settings = None
         for layer, r in active:
-            m = layer.sample_matrix(layer._next_key(r, None), n, h, w, batch.dtype)
-            matrix = m if matrix is None else matrix @ m
+            matrices.append(layer.sample_matrix(layer._next_key(r, None), n, h, w, batch.dtype))
             if not isinstance(layer, RandomFlip):
                 settings = settings or layer._warp_settings()
+        matrix = _product(matrices)
         fill_mode, interpolation, fill_value = settings or ("reflect", "nearest", 0.0)
         out = augment.affine_transform(
             batch, matrix, fill_mode=fill_mode, fill_value=fill_value,
             interpolation=interpolation,
         )
         return out if images.ndim == 4 else out[0]
+
+
+@jax.jit
+def _product(matrices):
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = out @ m
+    return out
 
 
 def _layer_rngs(rngs, index):
