@@ -153,26 +153,20 @@ class RandomFlip(_GeometricLayer):
         return augment.random_flip(key, images, mode=self.mode)
 
 
-_WARP_ARGS = """
-      fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
-      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
-      fill_value: value outside the image for ``fill_mode="constant"``.
-      deterministic: ``True`` builds the layer in eval mode.
-      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
-      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``."""
-
-
 class RandomRotation(_GeometricLayer):
-    __doc__ = (
-        r"""Rotate each image by a random angle (Keras ``RandomRotation``).
+    r"""Rotate each image by a random angle (Keras ``RandomRotation``).
 
     Angle :math:`2\pi\,U(a, b)`, ``(a, b) = (-factor, factor)`` for a number (fractions
     of a full turn; positive is counter-clockwise). See ``augment.random_rotation``.
 
     Args:
-      factor: number ``>= 0`` or pair ``(lower, upper)``."""
-        + _WARP_ARGS
-        + """
+      factor: number ``>= 0`` or pair ``(lower, upper)``.
+      fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
+      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+      fill_value: value outside the image for ``fill_mode="constant"``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -181,7 +175,6 @@ class RandomRotation(_GeometricLayer):
       >>> RandomRotation(0.1, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
-    )
 
     def __init__(
         self,
@@ -204,16 +197,19 @@ class RandomRotation(_GeometricLayer):
 
 
 class RandomZoom(_GeometricLayer):
-    __doc__ = (
-        r"""Zoom each image by random ratios (Keras ``RandomZoom``; positive zooms out).
+    r"""Zoom each image by random ratios (Keras ``RandomZoom``; positive zooms out).
 
     Ratio :math:`1 + U(a, b)` per axis; ``width_factor=None`` keeps the aspect ratio.
 
     Args:
       height_factor: number or pair, each ``> -1``.
-      width_factor: number, pair or ``None``."""
-        + _WARP_ARGS
-        + """
+      width_factor: number, pair or ``None``.
+      fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
+      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+      fill_value: value outside the image for ``fill_mode="constant"``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -222,7 +218,6 @@ class RandomZoom(_GeometricLayer):
       >>> RandomZoom(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
-    )
 
     def __init__(
         self,
@@ -249,14 +244,17 @@ class RandomZoom(_GeometricLayer):
 
 
 class RandomTranslation(_GeometricLayer):
-    __doc__ = (
-        r"""Shift each image by random fractions of its size (Keras ``RandomTranslation``).
+    r"""Shift each image by random fractions of its size (Keras ``RandomTranslation``).
 
     Args:
       height_factor: number or pair in ``[-1, 1]`` (fraction of the height).
-      width_factor: number or pair in ``[-1, 1]`` (fraction of the width)."""
-        + _WARP_ARGS
-        + """
+      width_factor: number or pair in ``[-1, 1]`` (fraction of the width).
+      fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
+      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+      fill_value: value outside the image for ``fill_mode="constant"``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -265,7 +263,6 @@ class RandomTranslation(_GeometricLayer):
       >>> RandomTranslation(0.1, 0.1, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
-    )
 
     def __init__(
         self,
@@ -291,14 +288,17 @@ class RandomTranslation(_GeometricLayer):
 
 
 class RandomShear(_GeometricLayer):
-    __doc__ = (
-        r"""Shear each image by random factors (Keras ``RandomShear``), about its centre.
+    r"""Shear each image by random factors (Keras ``RandomShear``), about its centre.
 
     Args:
       x_factor: number or pair (Keras: within ``[0, 1]``).
-      y_factor: number or pair."""
-        + _WARP_ARGS
-        + """
+      y_factor: number or pair.
+      fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
+      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+      fill_value: value outside the image for ``fill_mode="constant"``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -307,7 +307,6 @@ class RandomShear(_GeometricLayer):
       >>> RandomShear(0.2, 0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
-    )
 
     def __init__(
         self,
@@ -472,37 +471,26 @@ class _FactorColorLayer(_ColorLayer):
         return type(self)._function(key, images, self.factor, value_range=self.value_range)
 
 
-_COLOR_ARGS = """
-      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
-      deterministic: ``True`` builds the layer in eval mode.
-      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
-      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``."""
-
-
-def _example(name, args="0.2"):
-    return f"""
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from flax import nnx
-      >>> from jreg.nn._augmentation import {name}
-      >>> {name}({args}, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
-      (2, 4, 4, 3)
-    """
-
-
 class RandomBrightness(_FactorColorLayer):
-    __doc__ = (
-        r"""Add a random fraction of the value range per image (Keras ``RandomBrightness``).
+    r"""Add a random fraction of the value range per image (Keras ``RandomBrightness``).
 
     :math:`\delta \sim U(a, b)` (``(-f, f)`` for a number, within ``[-1, 1]``); the
     result is clipped to ``value_range``. See ``augment.random_brightness``.
 
     Args:
-      factor: number or pair."""
-        + _COLOR_ARGS
-        + _example("RandomBrightness")
-    )
+      factor: number or pair.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomBrightness
+      >>> RandomBrightness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_brightness)
 
     @staticmethod
@@ -511,17 +499,25 @@ class RandomBrightness(_FactorColorLayer):
 
 
 class RandomContrast(_FactorColorLayer):
-    __doc__ = (
-        r"""Random contrast per image (Keras ``RandomContrast``): factor :math:`U(1-a, 1+b)`.
+    r"""Random contrast per image (Keras ``RandomContrast``): factor :math:`U(1-a, 1+b)`.
 
     ``(a, b) = (f, f)`` for a number, as Keras documents; deviations from each channel's
     mean are scaled and the result clipped. See ``augment.random_contrast``.
 
     Args:
-      factor: number or pair in ``[0, 1]``."""
-        + _COLOR_ARGS
-        + _example("RandomContrast")
-    )
+      factor: number or pair in ``[0, 1]``.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomContrast
+      >>> RandomContrast(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_contrast)
 
     @staticmethod
@@ -532,73 +528,113 @@ class RandomContrast(_FactorColorLayer):
 
 
 class RandomSaturation(_FactorColorLayer):
-    __doc__ = (
-        r"""Random saturation per image (Keras ``RandomSaturation``; 0.5 is the identity).
+    r"""Random saturation per image (Keras ``RandomSaturation``; 0.5 is the identity).
 
     See ``augment.random_saturation``.
 
     Args:
-      factor: number or pair in ``[0, 1]``."""
-        + _COLOR_ARGS
-        + _example("RandomSaturation")
-    )
+      factor: number or pair in ``[0, 1]``.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomSaturation
+      >>> RandomSaturation(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_saturation)
 
 
 class RandomHue(_FactorColorLayer):
-    __doc__ = (
-        r"""Random hue rotation per image (Keras ``RandomHue``): up to ``±factor/2`` turns.
+    r"""Random hue rotation per image (Keras ``RandomHue``): up to ``±factor/2`` turns.
 
     See ``augment.random_hue``.
 
     Args:
-      factor: number or pair in ``[0, 1]``."""
-        + _COLOR_ARGS
-        + _example("RandomHue")
-    )
+      factor: number or pair in ``[0, 1]``.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomHue
+      >>> RandomHue(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_hue)
 
 
 class RandomSharpness(_FactorColorLayer):
-    __doc__ = (
-        r"""Random sharpness per image (Keras ``RandomSharpness``; 0.5 is the identity).
+    r"""Random sharpness per image (Keras ``RandomSharpness``; 0.5 is the identity).
 
     See ``augment.random_sharpness``.
 
     Args:
-      factor: number or pair in ``[0, 1]``."""
-        + _COLOR_ARGS
-        + _example("RandomSharpness")
-    )
+      factor: number or pair in ``[0, 1]``.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomSharpness
+      >>> RandomSharpness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_sharpness)
 
 
 class RandomColorDegeneration(_FactorColorLayer):
-    __doc__ = (
-        r"""Random blend towards gray per image (Keras ``RandomColorDegeneration``).
+    r"""Random blend towards gray per image (Keras ``RandomColorDegeneration``).
 
     See ``augment.random_color_degeneration``.
 
     Args:
-      factor: number or pair in ``[0, 1]``."""
-        + _COLOR_ARGS
-        + _example("RandomColorDegeneration")
-    )
+      factor: number or pair in ``[0, 1]``.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomColorDegeneration
+      >>> RandomColorDegeneration(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_color_degeneration)
 
 
 class RandomPosterization(_FactorColorLayer):
-    __doc__ = (
-        r"""Random posterization per image (Keras ``RandomPosterization``).
+    r"""Random posterization per image (Keras ``RandomPosterization``).
 
     Bits uniform over the integers of ``[a, b]`` (``(1, f)`` for a number), in
     ``[1, 8]``. See ``augment.random_posterize``.
 
     Args:
-      factor: integer or pair of integers."""
-        + _COLOR_ARGS
-        + _example("RandomPosterization", "(4, 8)")
-    )
+      factor: integer or pair of integers.
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn._augmentation import RandomPosterization
+      >>> RandomPosterization((4, 8), rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
+      (2, 4, 4, 3)
+    """
     _function = staticmethod(augment.random_posterize)
 
     @staticmethod
