@@ -11,25 +11,28 @@ from flax import nnx
 import jreg
 from jreg import nn as jnn
 
-# name -> (constructor from rngs, input shape). Small shapes: compilation dominates.
+# name -> (constructor from rngs, input shape). Small shapes, and one shape shared by
+# most layers: compilation dominates the run time, and XLA reuses what it compiled.
+S = (6, 4, 4, 3)
 CASES = {
-    "Dropout": (lambda rngs: jnn.Dropout(0.5, rngs=rngs), (4, 6)),
-    "SpatialDropout1D": (lambda rngs: jnn.SpatialDropout1D(0.5, rngs=rngs), (4, 5, 3)),
-    "SpatialDropout2D": (lambda rngs: jnn.SpatialDropout2D(0.5, rngs=rngs), (4, 3, 3, 2)),
+    "Dropout": (lambda rngs: jnn.Dropout(0.5, rngs=rngs), S),
+    "SpatialDropout1D": (lambda rngs: jnn.SpatialDropout1D(0.5, rngs=rngs), (6, 4, 3)),
+    "SpatialDropout2D": (lambda rngs: jnn.SpatialDropout2D(0.5, rngs=rngs), S),
     "SpatialDropout3D": (lambda rngs: jnn.SpatialDropout3D(0.5, rngs=rngs), (3, 2, 2, 2, 3)),
-    "GaussianDropout": (lambda rngs: jnn.GaussianDropout(0.3, rngs=rngs), (4, 6)),
-    "GaussianNoise": (lambda rngs: jnn.GaussianNoise(0.5, rngs=rngs), (4, 6)),
-    "AlphaDropout": (lambda rngs: jnn.AlphaDropout(0.3, rngs=rngs), (4, 6)),
-    "DropPath": (lambda rngs: jnn.DropPath(0.5, rngs=rngs), (6, 3, 2)),
-    "DropBlock2D": (lambda rngs: jnn.DropBlock2D(0.3, 2, rngs=rngs), (2, 6, 6, 2)),
-    "DropConnect": (lambda rngs: jnn.DropConnect(6, 3, rate=0.5, rngs=rngs), (4, 6)),
+    "GaussianDropout": (lambda rngs: jnn.GaussianDropout(0.3, rngs=rngs), S),
+    "GaussianNoise": (lambda rngs: jnn.GaussianNoise(0.5, rngs=rngs), S),
+    "AlphaDropout": (lambda rngs: jnn.AlphaDropout(0.3, rngs=rngs), S),
+    "DropPath": (lambda rngs: jnn.DropPath(0.5, rngs=rngs), S),
+    "DropBlock2D": (lambda rngs: jnn.DropBlock2D(0.3, 2, rngs=rngs), S),
+    "DropConnect": (lambda rngs: jnn.DropConnect(3, 2, rate=0.5, rngs=rngs), S),
 }
 NAMES = list(CASES)
-# SpatialDropout1D/3D share SpatialDropout2D's code (only the mask shape differs): their
-# transform tests are marked slow to keep the default run short.
+# SpatialDropout1D/3D share SpatialDropout2D's code (only the mask shape differs) and
+# GaussianNoise shares GaussianDropout's (Gaussian noise of the input's shape): their
+# transform tests beyond nnx.jit are marked slow to keep the default run short.
+_SAME_CODE_AS_ANOTHER = ("SpatialDropout1D", "SpatialDropout3D", "GaussianNoise")
 TRANSFORM_NAMES = [
-    pytest.param(n, marks=pytest.mark.slow) if n in ("SpatialDropout1D", "SpatialDropout3D") else n
-    for n in NAMES
+    pytest.param(n, marks=pytest.mark.slow) if n in _SAME_CODE_AS_ANOTHER else n for n in NAMES
 ]
 
 
@@ -58,8 +61,8 @@ def differ(a, b):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
-def test_train_random_eval_identity(name, dtype):
+def test_train_random_eval_identity(name):
+    dtype = jnp.float64  # float32: see test_jit_matches_eager and the statistics tests
     layer, shape = make(name)
     x = inputs(shape, dtype)
     assert layer.deterministic is False  # constructed in train mode, like nnx.Dropout
@@ -124,8 +127,10 @@ def test_dropout_matches_flax_dropout():
     for kwargs in ({}, {"broadcast_dims": (1,)}):
         ours = jnn.Dropout(0.3, rngs=nnx.Rngs(11), **kwargs)
         theirs = nnx.Dropout(0.3, rngs=nnx.Rngs(11), **kwargs)
-        for _ in range(2):
-            np.testing.assert_array_equal(ours(x), theirs(x))
+        for _ in range(2):  # the same masks; values equal up to the rounding of 1/(1-p)
+            a, b = ours(x), theirs(x)
+            np.testing.assert_array_equal(a == 0, b == 0)
+            np.testing.assert_allclose(a, b, rtol=1e-15)
 
 
 def test_other_stream_and_rng_stream():
@@ -252,16 +257,18 @@ def test_other_bad_arguments():
 # ---------------------------------------------------------------- transforms
 
 
-@pytest.mark.parametrize("name", TRANSFORM_NAMES)
+@pytest.mark.parametrize("name", NAMES)
 def test_jit_matches_eager(name):
     eager, shape = make(name, seed=4)
     jitted, _ = make(name, seed=4)
-    x = inputs(shape)
+    x = inputs(shape, jnp.float32)  # float32 end to end
     step = nnx.jit(lambda layer, x: layer(x))
     for _ in range(2):  # the stream state advances inside nnx.jit as it does eagerly
-        np.testing.assert_allclose(step(jitted, x), eager(x), rtol=1e-12)
+        y = step(jitted, x)
+        assert y.dtype == jnp.float32
+        np.testing.assert_allclose(y, eager(x), rtol=1e-6, atol=1e-6)
     jitted.eval()
-    np.testing.assert_allclose(step(jitted, x), eval_reference(jitted, x), rtol=1e-12)
+    np.testing.assert_allclose(step(jitted, x), eval_reference(jitted, x), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", TRANSFORM_NAMES)
@@ -279,7 +286,14 @@ def test_vmap_split_rngs_gives_independent_masks(name):
     ys = apply(layer, jnp.broadcast_to(x, (3, *x.shape)))
     assert ys.shape[0] == 3 and differ(ys[0], ys[1]) and differ(ys[1], ys[2])
     assert layer.rngs.key.shape == ()  # split_rngs restores the stream afterwards
-    # the same with explicit per-member keys under plain jax.vmap (no state touched)
+    # (explicit keys under plain JAX transforms: see test_explicit_keys_under_jax_vmap and
+    # the jax.lax.scan part of test_scan_over_time)
+
+
+@pytest.mark.parametrize("name", ["Dropout", "DropBlock2D", "DropConnect"])
+def test_explicit_keys_under_jax_vmap(name):
+    layer, shape = make(name)
+    x = inputs(shape)
     keys = jax.random.split(jax.random.key(0), 3)
     ys = jax.vmap(lambda k, x: layer(x, key=k))(keys, jnp.broadcast_to(x, (3, *x.shape)))
     np.testing.assert_allclose(ys[1], layer(x, key=keys[1]), rtol=1e-12)
@@ -294,13 +308,14 @@ def test_vmap_over_examples(name):
     layer, _ = make(name)
     axes = nnx.StateAxes({nnx.RngState: 0, ...: None})
 
-    @nnx.split_rngs(splits=8)
+    @nnx.split_rngs(splits=S[0])
     @nnx.vmap(in_axes=(axes, 0))
     def per_example(layer, x):
         return layer(x)
 
-    ys = per_example(layer, jnp.ones((8, 5)))
-    assert len({tuple(np.asarray(row).tolist()) for row in ys}) > 1
+    ys = per_example(layer, inputs(S))  # each call sees one example of shape S[1:]
+    assert ys.shape == S
+    assert len({tuple(np.asarray(row).ravel().tolist()) for row in ys}) == S[0]
 
 
 @pytest.mark.parametrize("name", TRANSFORM_NAMES)
@@ -315,23 +330,17 @@ def test_scan_over_layers(name):
 
     layers = stack(nnx.Rngs(0))
     x = inputs(shape)
+    chained = name != "DropConnect"  # (DropConnect changes the feature size: no carry)
 
-    @nnx.scan(in_axes=(0, None), out_axes=0)
-    def each_layer(layer, x):
-        return layer(x)
+    # one scan: chain the layers (the carry) and apply each layer to the same probe input
+    @nnx.scan(in_axes=(nnx.Carry, 0), out_axes=(nnx.Carry, 0))
+    def chain(h, layer):
+        return (layer(h) if chained else h), layer(x)
 
-    ys = each_layer(layers, x)
-    assert differ(ys[0], ys[1]) and differ(ys[1], ys[2])  # one stream per layer
-
-    if name != "DropConnect":  # (DropConnect maps 6 features to 3: no carry)
-
-        @nnx.scan(in_axes=(nnx.Carry, 0), out_axes=nnx.Carry)
-        def chain(x, layer):
-            return layer(x)
-
-        z = chain(x, layers)
-        assert z.shape == x.shape
-        np.testing.assert_array_equal(layers.rngs.count[...], [2, 2, 2])  # streams advanced
+    z, probes = chain(x, layers)
+    assert z.shape == x.shape
+    assert differ(probes[0], probes[1]) and differ(probes[1], probes[2])  # a stream per layer
+    np.testing.assert_array_equal(layers.rngs.count[...], [1 + chained] * 3)  # streams advanced
 
 
 @pytest.mark.parametrize("name", TRANSFORM_NAMES)
@@ -349,8 +358,13 @@ def test_scan_over_time(name):
     assert differ(ys[0], ys[1]) and differ(ys[1], ys[2])
     assert int(layer.rngs.count[...]) == 3  # the stream advanced once per step
 
-    # plain jax.lax.scan with explicit keys: no NNX state is touched, so no
-    # TraceContextError, and each step gets its own key.
+
+@pytest.mark.parametrize("name", ["Dropout", "DropBlock2D", "DropConnect"])
+def test_explicit_keys_under_jax_lax_scan(name):
+    """Plain jax.lax.scan (Flax issue 4151's setting) with explicit keys: no NNX state is
+    touched, so no TraceContextError, and each step gets its own key."""
+    layer, shape = make(name)
+    xs = jnp.broadcast_to(inputs(shape), (3, *shape))
     keys = jax.random.split(jax.random.key(0), 3)
 
     def body(carry, key_x):
@@ -368,28 +382,33 @@ def test_gradients_flow_and_remat(name):
     x = inputs(shape)
     key = jax.random.key(3)
     weights = jax.random.normal(jax.random.key(4), layer(x, key=key).shape)
-
-    def objective(x):
-        return jnp.vdot(weights, layer(x, key=key))
-
-    grad = jax.grad(objective)(x)
-    # Given the key every layer is affine in x, so <grad, d> = f(x + d) - f(x) exactly.
     d = jax.random.normal(jax.random.key(5), x.shape)
-    np.testing.assert_allclose(
-        jnp.vdot(grad, d), objective(x + d) - objective(x), rtol=1e-9, atol=1e-9
-    )
-    assert np.all(np.isfinite(grad)) and np.any(grad != 0)
 
-    # nnx.remat inside nnx.grad: the rematerialized forward pass redraws the same noise
-    remat_loss = nnx.remat(lambda layer, x: jnp.vdot(weights, layer(x, key=key)))
-    g_remat = nnx.grad(remat_loss, argnums=1)(layer, x)
+    @nnx.jit  # one compilation for the three computations
+    def check(layer, x, d):
+        objective = lambda layer, x: jnp.vdot(weights, layer(x, key=key))
+        grad = jax.grad(lambda x: objective(layer, x))(x)  # plain jax.grad
+        # nnx.remat inside nnx.grad: the rematerialized forward pass redraws the same noise
+        g_remat = nnx.grad(nnx.remat(objective), argnums=1)(layer, x)
+        return grad, g_remat, objective(layer, x + d) - objective(layer, x)
+
+    grad, g_remat, difference = check(layer, x, d)
+    # Given the key every layer is affine in x, so <grad, d> = f(x + d) - f(x) exactly.
+    np.testing.assert_allclose(jnp.vdot(grad, d), difference, rtol=1e-9, atol=1e-9)
+    assert np.all(np.isfinite(grad)) and np.any(grad != 0)
     np.testing.assert_allclose(g_remat, grad, rtol=1e-12)
-    # and with the layer's own stream (state updated through remat and grad)
-    count = layer.rngs.count[...]
-    g_stream = nnx.grad(nnx.remat(lambda layer, x: jnp.vdot(weights, layer(x))), argnums=1)(
-        layer, x
-    )
-    assert layer.rngs.count[...] == count + 1 and np.all(np.isfinite(g_stream))
+
+
+def test_remat_with_the_layer_stream():
+    """nnx.remat inside nnx.grad with the layer's own stream: one draw, state updated."""
+    layer = jnn.Dropout(0.5, rngs=nnx.Rngs(0))
+    twin = jnn.Dropout(0.5, rngs=nnx.Rngs(0))
+    x = inputs((4, 6))
+    loss = lambda layer, x: jnp.sum(layer(x) ** 2)
+    g_remat = nnx.grad(nnx.remat(loss), argnums=1)(layer, x)
+    g_plain = nnx.grad(loss, argnums=1)(twin, x)
+    np.testing.assert_allclose(g_remat, g_plain, rtol=1e-12)
+    assert int(layer.rngs.count[...]) == int(twin.rngs.count[...]) == 1
 
 
 def test_drop_connect_parameter_gradients():
@@ -415,10 +434,13 @@ def within(value, expected, std, n_sigma=5.0):
 def test_dropout_statistics(rate):
     n = 40_000
     layer = jnn.Dropout(rate, rngs=nnx.Rngs(0))
-    y = layer(jnp.ones((200, n // 200)))
+    y = layer(jnp.ones((200, n // 200), jnp.float32))
+    assert y.dtype == jnp.float32
     within(jnp.mean(y == 0), rate, np.sqrt(rate * (1 - rate) / n))
     within(jnp.mean(y), 1.0, np.sqrt(rate / (1 - rate) / n))  # E[y] = x
-    assert set(np.unique(np.asarray(y)).tolist()) <= {0.0, 1 / (1 - rate)}
+    values = np.unique(np.asarray(y))
+    assert len(values) == 2 and values[0] == 0
+    np.testing.assert_allclose(values[1], 1 / (1 - rate), rtol=1e-6)
 
 
 def test_dropout_noise_shape_shares_the_mask():
@@ -515,7 +537,7 @@ def _cover_counts(size, block):
     return np.array([np.sum((starts <= i) & (i < starts + block)) for i in range(size)])
 
 
-@pytest.mark.parametrize("block, hw", [(3, (12, 10)), (1, (6, 6)), (20, (5, 7))])
+@pytest.mark.parametrize("block, hw", [(3, (12, 10)), (20, (5, 7))])
 def test_drop_block_probability_per_position(block, hw):
     """P(position dropped) = 1 − (1 − γ)^(number of valid blocks covering it), exactly."""
     rate, n, c = 0.2, 400, 4

@@ -391,3 +391,19 @@ def test_constraints_first_match_and_errors():
         jnn.MinMaxNorm(2.0, 1.0)
     with pytest.raises(TypeError, match="axis must be"):
         jnn.UnitNorm(axis="0")
+
+
+@pytest.mark.slow
+def test_digits_example_runs(capsys):
+    """examples/train_digits.py end to end (tiny: 1 seed, 3 epochs, no plot)."""
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))
+    try:
+        import train_digits
+    finally:
+        sys.path.pop(0)
+    train_digits.main(["--seeds", "1", "--epochs", "3", "--no-plot"])
+    out = capsys.readouterr().out
+    assert "| none |" in out and "| dropout + L2 |" in out

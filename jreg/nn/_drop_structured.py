@@ -6,6 +6,7 @@ Same train/eval mechanism and key sources as :class:`jreg.nn.Dropout`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -13,6 +14,7 @@ import jax.numpy as jnp
 from flax import nnx
 from flax.nnx.nn.linear import default_bias_init, default_kernel_init
 
+from ._dropout import masked
 from ._random_module import (
     RandomModule,
     RngsLike,
@@ -103,12 +105,38 @@ class DropPath(RandomModule):
             return inputs
         if self.rate == 1.0:
             return jnp.zeros_like(inputs)
-        keep = 1.0 - self.rate
         shape = inputs.shape[:1] + (1,) * max(inputs.ndim - 1, 0)
-        mask = jax.random.bernoulli(self._next_key(rngs, key), p=keep, shape=shape)
-        mask = jnp.broadcast_to(mask, inputs.shape)
-        kept = inputs / keep if self.scale_by_keep else inputs
-        return jax.lax.select(mask, kept, jnp.zeros_like(inputs))
+        key = self._next_key(rngs, key)
+        return masked(key, inputs, self.rate, shape=shape, scale=self.scale_by_keep)
+
+
+@functools.partial(jax.jit, static_argnames=("size", "channels_first"))
+def _drop_block(key, inputs, rate, *, size: int, channels_first: bool):
+    if channels_first:
+        n, c, h, w = inputs.shape
+    else:
+        n, h, w, c = inputs.shape
+    size = min(size, h, w)
+    valid_h, valid_w = h - size + 1, w - size + 1
+    gamma = jnp.clip(rate / size**2 * (h * w) / (valid_h * valid_w), 0.0, 1.0)
+    # The mask is drawn in the channels-last layout for both data formats, so that the
+    # same key gives the same (transposed) mask.
+    corners = jax.random.bernoulli(key, p=gamma, shape=(n, valid_h, valid_w, c))
+    pad = ((0, 0), (size - 1, size - 1), (size - 1, size - 1), (0, 0))
+    dropped = jax.lax.reduce_window(
+        corners.astype(inputs.dtype),
+        jnp.zeros((), inputs.dtype),
+        jax.lax.max,
+        (1, size, size, 1),
+        (1, 1, 1, 1),
+        pad,
+    )
+    keep = jnp.where(rate >= 1, 0, 1 - dropped)  # rate=1 drops everything
+    kept = jnp.sum(keep, axis=(1, 2, 3), keepdims=True)
+    scale = jnp.where(kept > 0, (h * w * c) / jnp.maximum(kept, 1), 0)
+    if channels_first:
+        keep = jnp.moveaxis(keep, -1, 1)
+    return inputs * (keep * scale).astype(inputs.dtype)
 
 
 class DropBlock2D(RandomModule):
@@ -222,33 +250,28 @@ class DropBlock2D(RandomModule):
                 raise ValueError(f"rate must be a scalar, got shape {jnp.shape(rate)}.")
         if self._deterministic(deterministic) or is_zero(rate):
             return inputs
-        if self.data_format == "channels_first":
-            n, c, h, w = inputs.shape
-        else:
-            n, h, w, c = inputs.shape
-        size = min(self.block_size, h, w)
-        valid_h, valid_w = h - size + 1, w - size + 1
-        gamma = jnp.clip(rate / size**2 * (h * w) / (valid_h * valid_w), 0.0, 1.0)
-        # The mask is drawn in the channels-last layout for both data formats, so that
-        # the same key gives the same (transposed) mask.
-        corners = jax.random.bernoulli(
-            self._next_key(rngs, key), p=gamma, shape=(n, valid_h, valid_w, c)
+        key = self._next_key(rngs, key)
+        channels_first = self.data_format == "channels_first"
+        return _drop_block(key, inputs, rate, size=self.block_size, channels_first=channels_first)
+
+
+@functools.partial(jax.jit, static_argnames=("per_example", "precision"))
+def _drop_connect(key, inputs, kernel, bias, rate, *, per_example: bool, precision: Any):
+    """``rate`` must be < 1 (the caller handles ``rate == 1``)."""
+    mask_shape = ((inputs.shape[0],) if per_example else ()) + kernel.shape
+    keep = 1.0 - rate
+    mask = jax.random.bernoulli(key, p=keep, shape=mask_shape)
+    scaled = jnp.broadcast_to(kernel / keep, mask_shape).astype(kernel.dtype)
+    dropped = jax.lax.select(mask, scaled, jnp.zeros_like(scaled))
+    if per_example:
+        y = jnp.einsum("n...i,nio->n...o", inputs, dropped, precision=precision)
+    else:
+        y = jax.lax.dot_general(
+            inputs, dropped, (((inputs.ndim - 1,), (0,)), ((), ())), precision=precision
         )
-        pad = ((0, 0), (size - 1, size - 1), (size - 1, size - 1), (0, 0))
-        dropped = jax.lax.reduce_window(
-            corners.astype(inputs.dtype),
-            jnp.zeros((), inputs.dtype),
-            jax.lax.max,
-            (1, size, size, 1),
-            (1, 1, 1, 1),
-            pad,
-        )
-        keep = jnp.where(rate >= 1, 0, 1 - dropped)  # rate=1 drops everything
-        kept = jnp.sum(keep, axis=(1, 2, 3), keepdims=True)
-        scale = jnp.where(kept > 0, (h * w * c) / jnp.maximum(kept, 1), 0)
-        if self.data_format == "channels_first":
-            keep = jnp.moveaxis(keep, -1, 1)
-        return inputs * (keep * scale).astype(inputs.dtype)
+    if bias is not None:
+        y = y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+    return y
 
 
 class DropConnect(nnx.Linear, RandomModule):
@@ -375,23 +398,16 @@ class DropConnect(nnx.Linear, RandomModule):
         kernel = self.kernel[...]
         bias = self.bias[...] if self.bias is not None else None
         inputs, kernel, bias = self.promote_dtype((inputs, kernel, bias), dtype=self.dtype)
-        mask_shape = ((inputs.shape[0],) if self.per_example else ()) + kernel.shape
-        if self.rate == 1.0:
-            dropped = jnp.zeros(mask_shape, kernel.dtype)
-        else:
-            keep = 1.0 - self.rate
-            mask = jax.random.bernoulli(self._next_key(rngs, key), p=keep, shape=mask_shape)
-            scaled = jnp.broadcast_to(kernel / keep, mask_shape)
-            dropped = jax.lax.select(mask, scaled, jnp.zeros_like(scaled))
-        if self.per_example:
-            y = jnp.einsum("n...i,nio->n...o", inputs, dropped, precision=self.precision)
-        else:
-            y = jax.lax.dot_general(
-                inputs,
-                dropped,
-                (((inputs.ndim - 1,), (0,)), ((), ())),
-                precision=self.precision,
-            )
-        if bias is not None:
-            y = y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
-        return y
+        if self.rate == 1.0:  # every weight dropped: the output is the bias
+            kernel = jnp.zeros_like(kernel)
+            y = jax.lax.dot_general(inputs, kernel, (((inputs.ndim - 1,), (0,)), ((), ())))
+            return y if bias is None else y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
+        return _drop_connect(
+            self._next_key(rngs, key),
+            inputs,
+            kernel,
+            bias,
+            self.rate,
+            per_example=self.per_example,
+            precision=self.precision,
+        )

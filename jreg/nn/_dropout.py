@@ -8,6 +8,7 @@ identity in eval mode (``model.eval()``, ``deterministic=True`` or ``nnx.view``)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -26,6 +27,43 @@ from ._random_module import (
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+
+
+# The computations are jitted kernels: an eager call is one compiled program instead of
+# one per primitive (and rates are traced, so a new rate does not recompile); under an
+# outer jit they are inlined.
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "scale"))
+def masked(key, inputs, rate, *, shape: tuple[int, ...], scale: bool = True):
+    """Keep each entry of a mask of ``shape`` w.p. ``1 - rate``; divide by it if ``scale``.
+
+    ``rate`` must be < 1 (the callers return zeros for ``rate == 1`` before calling).
+    """
+    keep = 1.0 - rate
+    mask = jax.random.bernoulli(key, p=keep, shape=shape)
+    mask = jnp.broadcast_to(mask, inputs.shape)
+    kept = inputs / keep if scale else inputs
+    return jax.lax.select(mask, kept, jnp.zeros_like(inputs))
+
+
+@functools.partial(jax.jit, static_argnames=("multiplicative",))
+def _gaussian(key, inputs, stddev, *, multiplicative: bool):
+    noise = jax.random.normal(key, inputs.shape, inputs.dtype)
+    if multiplicative:
+        return inputs * (1.0 + stddev * noise)
+    return inputs + stddev * noise
+
+
+@functools.partial(jax.jit, static_argnames=("shape",))
+def _alpha_dropout(key, inputs, rate, *, shape: tuple[int, ...]):
+    alpha_p = -_SELU_ALPHA * _SELU_SCALE
+    a = ((1.0 - rate) * (1.0 + rate * alpha_p**2)) ** -0.5
+    b = -a * alpha_p * rate
+    keep = jax.random.bernoulli(key, p=1.0 - rate, shape=shape)
+    keep = jnp.broadcast_to(keep, inputs.shape)
+    dropped = jnp.full_like(inputs, alpha_p)
+    return (a * jax.lax.select(keep, inputs, dropped) + b).astype(inputs.dtype)
 
 
 def _noise_shape(
@@ -173,10 +211,7 @@ class Dropout(RandomModule):
         shape = self._mask_shape(inputs)
         if self.rate == 1.0:
             return jnp.zeros_like(inputs)
-        keep = 1.0 - self.rate
-        mask = jax.random.bernoulli(self._next_key(rngs, key), p=keep, shape=shape)
-        mask = jnp.broadcast_to(mask, inputs.shape)
-        return jax.lax.select(mask, inputs / keep, jnp.zeros_like(inputs))
+        return masked(self._next_key(rngs, key), inputs, self.rate, shape=shape)
 
 
 class _SpatialDropout(Dropout):
@@ -382,8 +417,7 @@ class GaussianDropout(RandomModule):
         if self._deterministic(deterministic) or self.rate == 0.0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        noise = jax.random.normal(self._next_key(rngs, key), inputs.shape, inputs.dtype)
-        return inputs * (1.0 + stddev * noise)
+        return _gaussian(self._next_key(rngs, key), inputs, stddev, multiplicative=True)
 
 
 class GaussianNoise(RandomModule):
@@ -452,8 +486,8 @@ class GaussianNoise(RandomModule):
         check_floating(inputs)
         if self._deterministic(deterministic) or self.stddev == 0.0:
             return inputs
-        noise = jax.random.normal(self._next_key(rngs, key), inputs.shape, inputs.dtype)
-        return inputs + self.stddev * noise
+        key = self._next_key(rngs, key)
+        return _gaussian(key, inputs, self.stddev, multiplicative=False)
 
 
 class AlphaDropout(RandomModule):
@@ -536,11 +570,4 @@ class AlphaDropout(RandomModule):
         if self._deterministic(deterministic) or self.rate == 0.0:
             return inputs
         shape = _noise_shape(inputs.shape, (), self.noise_shape)
-        p = self.rate
-        alpha_p = -_SELU_ALPHA * _SELU_SCALE
-        a = ((1.0 - p) * (1.0 + p * alpha_p**2)) ** -0.5
-        b = -a * alpha_p * p
-        keep = jax.random.bernoulli(self._next_key(rngs, key), p=1.0 - p, shape=shape)
-        keep = jnp.broadcast_to(keep, inputs.shape)
-        dropped = jnp.full_like(inputs, alpha_p)
-        return a * jax.lax.select(keep, inputs, dropped) + b
+        return _alpha_dropout(self._next_key(rngs, key), inputs, self.rate, shape=shape)
