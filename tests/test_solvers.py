@@ -205,7 +205,7 @@ def test_no_recompilation_across_alphas_tols_max_iter():
 
     x, y = DESIGNS["tall"]
     solvers.solve_enet(x, y, 0.1, 0.5, tol=1e-4, max_iter=100)
-    jitted = _api.pick_jit(_api._multi_path_jits, x.size)
+    jitted = _api.pick_jit(_api._multi_path_jits, x.size, x)
     size = jitted._cache_size()
     assert size >= 1
     for alpha, rho, tol, max_iter in [(0.2, 0.5, 1e-6, 50), (0.01, 0.9, 1e-8, 1000),

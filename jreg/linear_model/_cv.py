@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -16,11 +15,14 @@ from jreg.linear_model._coordinate_descent import ElasticNet, _resolve_precomput
 from jreg.solvers import _cd
 from jreg.solvers._api import (
     Prepared,
+    batch_apply,
+    default_batch,
     jit_by_size,
     path_from_prepared,
     pick_jit,
     prepare_x,
     prepare_y,
+    symmetric_gram,
 )
 
 __all__ = ["ElasticNetCV", "LassoCV"]
@@ -61,8 +63,9 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
         ym = jnp.zeros((), x.dtype)
     x0 = x - xm
     y0 = y - ym
+    xs = x0 * jnp.sqrt(sw)[:, None]
+    gram = symmetric_gram(xs.T)
     xs = x0 * sw[:, None]
-    gram = xs.T @ x0
     xty = xs.T @ y0
     yy = jnp.vdot(sw * y0, y0)
     sx = sw @ x0
@@ -116,21 +119,15 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
             mse = (te_mse_w * (pred - y_test) ** 2).sum(axis=1) / te_mse_w.sum()
             return mse, res.converged, res.gap, prep.op.yy * tol / prep.weight_sum
 
-        return jax.vmap(per_ratio)(alphas, l1_ratios)
+        return batch_apply(lambda a: per_ratio(*a), (alphas, l1_ratios), batch)
 
     args = (train_idx, train_w, test_idx, test_w, test_mse_w)
-    if batch == "vmap":
-        return jax.vmap(fold)(args)
-    return jax.lax.map(fold, args)
+    return batch_apply(fold, args, batch)
 
 
 _cv_mse_jits = jit_by_size(
     _cv_mse, ("fit_intercept", "positive", "gram", "settings", "batch")
 )
-
-
-def _default_batch():
-    return "map" if jax.default_backend() == "cpu" else "vmap"
 
 
 class _LinearModelCV(RegressorMixin, BaseEstimator):
@@ -212,7 +209,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
             jnp.asarray(self.max_iter, jnp.int32), fit_intercept=self.fit_intercept,
             positive=self.positive, gram=use_gram, settings=_cd.CDSettings(),
-            batch=_default_batch(),
+            batch=default_batch(),
         )
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
         converged = np.asarray(converged)

@@ -244,6 +244,6 @@ def fista(
                   check_every=int(check_every))
     args = (x, y, sw, w0, jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32))
     if _is_pytree_penalty(penalty):
-        return pick_jit(_fista_jits, x.size)(*args, penalty, **kwargs)
-    return pick_jit(_fista_jits_static_penalty, x.size)(*args, penalty=penalty, **kwargs)
+        return pick_jit(_fista_jits, x.size, *args, penalty)(*args, penalty, **kwargs)
+    return pick_jit(_fista_jits_static_penalty, x.size, *args)(*args, penalty=penalty, **kwargs)
 
