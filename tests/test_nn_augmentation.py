@@ -8,7 +8,7 @@ import pytest
 from flax import nnx
 
 from jreg import augment
-from jreg.nn._augmentation import (
+from jreg.nn import (
     AugmentationPipeline,
     AugMix,
     CutMix,

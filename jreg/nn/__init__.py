@@ -1,10 +1,35 @@
-"""Flax NNX modules: the dropout family, model penalties and constraints.
+"""Flax NNX modules: the dropout family, augmentation layers, model penalties, constraints.
 
 Every random layer is built like :class:`flax.nnx.Dropout`: constructed in train mode,
 random in train mode, the exact identity in eval mode (``model.eval()``), with keys from
 an ``nnx.Rngs`` stream (default ``'dropout'``) or an explicit ``key=`` at call time.
 """
 
+from ._augmentation import AugmentationPipeline as AugmentationPipeline
+from ._augmentation import AugMix as AugMix
+from ._augmentation import CutMix as CutMix
+from ._augmentation import MixUp as MixUp
+from ._augmentation import RandAugment as RandAugment
+from ._augmentation import RandomBrightness as RandomBrightness
+from ._augmentation import RandomColorDegeneration as RandomColorDegeneration
+from ._augmentation import RandomContrast as RandomContrast
+from ._augmentation import RandomCrop as RandomCrop
+from ._augmentation import RandomErasing as RandomErasing
+from ._augmentation import RandomFlip as RandomFlip
+from ._augmentation import RandomGaussianBlur as RandomGaussianBlur
+from ._augmentation import RandomGrayscale as RandomGrayscale
+from ._augmentation import RandomHue as RandomHue
+from ._augmentation import RandomInvert as RandomInvert
+from ._augmentation import RandomPerspective as RandomPerspective
+from ._augmentation import RandomPosterization as RandomPosterization
+from ._augmentation import RandomRotation as RandomRotation
+from ._augmentation import RandomSaturation as RandomSaturation
+from ._augmentation import RandomSharpness as RandomSharpness
+from ._augmentation import RandomShear as RandomShear
+from ._augmentation import RandomTranslation as RandomTranslation
+from ._augmentation import RandomZoom as RandomZoom
+from ._augmentation import Solarization as Solarization
+from ._augmentation import TrivialAugment as TrivialAugment
 from ._constraints import MaxNorm as MaxNorm
 from ._constraints import MinMaxNorm as MinMaxNorm
 from ._constraints import NonNeg as NonNeg
@@ -31,6 +56,9 @@ __all__ = [
     "ActivityLoss",
     "ActivityRegularization",
     "AlphaDropout",
+    "AugMix",
+    "AugmentationPipeline",
+    "CutMix",
     "DropBlock2D",
     "DropConnect",
     "DropPath",
@@ -39,11 +67,33 @@ __all__ = [
     "GaussianNoise",
     "MaxNorm",
     "MinMaxNorm",
+    "MixUp",
     "NonNeg",
     "PenaltySpec",
+    "RandAugment",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomErasing",
+    "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "RandomTranslation",
+    "RandomZoom",
+    "Solarization",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "TrivialAugment",
     "UnitNorm",
     "activity_loss",
     "constraints",

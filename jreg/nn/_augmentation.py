@@ -127,7 +127,7 @@ class RandomFlip(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomFlip
+      >>> from jreg.nn import RandomFlip
       >>> layer = RandomFlip("horizontal", rngs=nnx.Rngs(0))
       >>> layer(jnp.ones((4, 8, 8, 3))).shape
       (4, 8, 8, 3)
@@ -171,7 +171,7 @@ class RandomRotation(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomRotation
+      >>> from jreg.nn import RandomRotation
       >>> RandomRotation(0.1, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
@@ -214,7 +214,7 @@ class RandomZoom(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomZoom
+      >>> from jreg.nn import RandomZoom
       >>> RandomZoom(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
@@ -259,7 +259,7 @@ class RandomTranslation(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomTranslation
+      >>> from jreg.nn import RandomTranslation
       >>> RandomTranslation(0.1, 0.1, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
@@ -303,7 +303,7 @@ class RandomShear(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomShear
+      >>> from jreg.nn import RandomShear
       >>> RandomShear(0.2, 0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 1))).shape
       (2, 8, 8, 1)
     """
@@ -350,7 +350,7 @@ class RandomPerspective(_GeometricLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomPerspective
+      >>> from jreg.nn import RandomPerspective
       >>> layer = RandomPerspective(scale=0.3, rngs=nnx.Rngs(0))
       >>> layer.factor, layer.fill_mode
       ((0.0, 1.0), 'constant')
@@ -413,7 +413,7 @@ class RandomCrop(_Layer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomCrop
+      >>> from jreg.nn import RandomCrop
       >>> layer = RandomCrop(4, 5, rngs=nnx.Rngs(0))
       >>> layer(jnp.ones((2, 8, 8, 3))).shape, layer(jnp.ones((8, 8, 3)), deterministic=True).shape
       ((2, 4, 5, 3), (4, 5, 3))
@@ -487,7 +487,7 @@ class RandomBrightness(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomBrightness
+      >>> from jreg.nn import RandomBrightness
       >>> RandomBrightness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -514,7 +514,7 @@ class RandomContrast(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomContrast
+      >>> from jreg.nn import RandomContrast
       >>> RandomContrast(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -542,7 +542,7 @@ class RandomSaturation(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomSaturation
+      >>> from jreg.nn import RandomSaturation
       >>> RandomSaturation(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -564,7 +564,7 @@ class RandomHue(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomHue
+      >>> from jreg.nn import RandomHue
       >>> RandomHue(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -586,7 +586,7 @@ class RandomSharpness(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomSharpness
+      >>> from jreg.nn import RandomSharpness
       >>> RandomSharpness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -608,7 +608,7 @@ class RandomColorDegeneration(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomColorDegeneration
+      >>> from jreg.nn import RandomColorDegeneration
       >>> RandomColorDegeneration(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -631,7 +631,7 @@ class RandomPosterization(_FactorColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomPosterization
+      >>> from jreg.nn import RandomPosterization
       >>> RandomPosterization((4, 8), rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -654,7 +654,7 @@ class RandomGrayscale(_Layer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomGrayscale
+      >>> from jreg.nn import RandomGrayscale
       >>> RandomGrayscale(rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -682,7 +682,7 @@ class RandomInvert(_ColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomInvert
+      >>> from jreg.nn import RandomInvert
       >>> RandomInvert(0.5, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -713,7 +713,7 @@ class Solarization(_ColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import Solarization
+      >>> from jreg.nn import Solarization
       >>> Solarization(threshold_factor=0.5, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -747,7 +747,7 @@ class RandomGaussianBlur(_Layer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomGaussianBlur
+      >>> from jreg.nn import RandomGaussianBlur
       >>> RandomGaussianBlur(1.0, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
@@ -783,7 +783,7 @@ class RandomErasing(_ColorLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandomErasing
+      >>> from jreg.nn import RandomErasing
       >>> RandomErasing(fill_value=0.0, rngs=nnx.Rngs(0))(jnp.ones((2, 8, 8, 3))).shape
       (2, 8, 8, 3)
     """
@@ -840,7 +840,7 @@ class RandAugment(_PolicyLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import RandAugment
+      >>> from jreg.nn import RandAugment
       >>> layer = RandAugment(num_ops=2, factor=0.5, rngs=nnx.Rngs(0))
       >>> x = jnp.ones((2, 8, 8, 3))
       >>> bool((layer(x, deterministic=True) == x).all())  # eval mode: identity
@@ -880,7 +880,7 @@ class TrivialAugment(_PolicyLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import TrivialAugment
+      >>> from jreg.nn import TrivialAugment
       >>> layer = TrivialAugment(value_range=(0, 1), rngs=nnx.Rngs(0))
       >>> layer.deterministic, layer.value_range
       (False, (0.0, 1.0))
@@ -918,7 +918,7 @@ class AugMix(_PolicyLayer):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import AugMix
+      >>> from jreg.nn import AugMix
       >>> layer = AugMix(rngs=nnx.Rngs(0))
       >>> layer.num_chains, layer.chain_depth, layer.factor
       (3, 3, 0.3)
@@ -987,7 +987,7 @@ class MixUp(_MixingLayer):
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import MixUp
+      >>> from jreg.nn import MixUp
       >>> x, y = jnp.ones((4, 2, 2, 3)), jax.nn.one_hot(jnp.arange(4), 4)
       >>> xm, ym = MixUp(rngs=nnx.Rngs(0))(x, y)
       >>> print(ym.sum(axis=1).round(4))
@@ -1022,7 +1022,7 @@ class CutMix(_MixingLayer):
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import CutMix
+      >>> from jreg.nn import CutMix
       >>> x, y = jnp.ones((4, 8, 8, 3)), jax.nn.one_hot(jnp.arange(4), 4)
       >>> layer = CutMix(rngs=nnx.Rngs(0))
       >>> xm, ym = layer(x, y, deterministic=True)  # eval mode: unchanged
@@ -1061,7 +1061,7 @@ class AugmentationPipeline(nnx.Module):
     Examples:
       >>> import jax.numpy as jnp
       >>> from flax import nnx
-      >>> from jreg.nn._augmentation import (AugmentationPipeline, RandomFlip,
+      >>> from jreg.nn import (AugmentationPipeline, RandomFlip,
       ...     RandomRotation, RandomZoom, RandomContrast)
       >>> rngs = nnx.Rngs(0)
       >>> pipeline = AugmentationPipeline([RandomFlip("horizontal", rngs=rngs),
