@@ -46,9 +46,7 @@ class _Layer(RandomModule):
     """Shared constructor and call logic: ``_augment(key, images)`` does the work."""
 
     def _setup(self, deterministic, rng_collection, rngs):
-        self._init_randomness(
-            deterministic=deterministic, rng_collection=rng_collection, rngs=rngs
-        )
+        self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
 
     def __call__(
         self,
@@ -391,7 +389,10 @@ class RandomPerspective(_GeometricLayer):
         n, h, w, _ = batch.shape
         matrix = self.sample_matrix(key, n, h, w, batch.dtype)
         out = augment.affine_transform(
-            batch, matrix, fill_mode=self.fill_mode, fill_value=self.fill_value,
+            batch,
+            matrix,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
             interpolation=self.interpolation,
         )
         return out if images.ndim == 4 else out[0]
@@ -491,6 +492,7 @@ class RandomBrightness(_FactorColorLayer):
       >>> RandomBrightness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_brightness)
 
     @staticmethod
@@ -518,6 +520,7 @@ class RandomContrast(_FactorColorLayer):
       >>> RandomContrast(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_contrast)
 
     @staticmethod
@@ -546,6 +549,7 @@ class RandomSaturation(_FactorColorLayer):
       >>> RandomSaturation(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_saturation)
 
 
@@ -568,6 +572,7 @@ class RandomHue(_FactorColorLayer):
       >>> RandomHue(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_hue)
 
 
@@ -590,6 +595,7 @@ class RandomSharpness(_FactorColorLayer):
       >>> RandomSharpness(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_sharpness)
 
 
@@ -612,6 +618,7 @@ class RandomColorDegeneration(_FactorColorLayer):
       >>> RandomColorDegeneration(0.2, rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_color_degeneration)
 
 
@@ -635,6 +642,7 @@ class RandomPosterization(_FactorColorLayer):
       >>> RandomPosterization((4, 8), rngs=nnx.Rngs(0))(jnp.ones((2, 4, 4, 3))).shape
       (2, 4, 4, 3)
     """
+
     _function = staticmethod(augment.random_posterize)
 
     @staticmethod
@@ -659,8 +667,14 @@ class RandomGrayscale(_Layer):
       (2, 4, 4, 3)
     """
 
-    def __init__(self, factor: float = 0.5, *, deterministic=False, rng_collection="augment",
-                 rngs=None):
+    def __init__(
+        self,
+        factor: float = 0.5,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         augment._common.check_probability(factor, "factor")
         self.factor = factor
         self._setup(deterministic, rng_collection, rngs)
@@ -687,8 +701,15 @@ class RandomInvert(_ColorLayer):
       (2, 4, 4, 3)
     """
 
-    def __init__(self, factor: float = 0.5, value_range=_DEFAULT_RANGE, *, deterministic=False,
-                 rng_collection="augment", rngs=None):
+    def __init__(
+        self,
+        factor: float = 0.5,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         augment._common.check_probability(factor, "factor")
         self.factor = factor
         self._init_range(value_range)
@@ -718,8 +739,16 @@ class Solarization(_ColorLayer):
       (2, 4, 4, 3)
     """
 
-    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=_DEFAULT_RANGE, *,
-                 deterministic=False, rng_collection="augment", rngs=None):
+    def __init__(
+        self,
+        addition_factor: Any = 0.0,
+        threshold_factor: Any = 0.0,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         factor_range(addition_factor, "addition_factor", single="zero", low=0.0, high=1.0)
         factor_range(threshold_factor, "threshold_factor", single="zero", low=0.0, high=1.0)
         self.addition_factor = addition_factor
@@ -729,7 +758,10 @@ class Solarization(_ColorLayer):
 
     def _augment(self, key, images):
         return augment.random_solarize(
-            key, images, self.threshold_factor, addition_factor=self.addition_factor,
+            key,
+            images,
+            self.threshold_factor,
+            addition_factor=self.addition_factor,
             value_range=self.value_range,
         )
 
@@ -752,8 +784,15 @@ class RandomGaussianBlur(_Layer):
       (2, 4, 4, 3)
     """
 
-    def __init__(self, sigma: Any = (0.1, 2.0), kernel_size: int = 3, *, deterministic=False,
-                 rng_collection="augment", rngs=None):
+    def __init__(
+        self,
+        sigma: Any = (0.1, 2.0),
+        kernel_size: int = 3,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         factor_range(sigma, "sigma", single="zero", low=0.0)
         augment._common.check_size(kernel_size, "kernel_size")
         if kernel_size % 2 != 1:
@@ -788,9 +827,18 @@ class RandomErasing(_ColorLayer):
       (2, 8, 8, 3)
     """
 
-    def __init__(self, factor: float = 1.0, scale=(0.02, 0.33), fill_value=None,
-                 value_range=_DEFAULT_RANGE, ratio=(0.3, 3.3), *, deterministic=False,
-                 rng_collection="augment", rngs=None):
+    def __init__(
+        self,
+        factor: float = 1.0,
+        scale: Any = (0.02, 0.33),
+        fill_value: float | None = None,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        ratio: Any = (0.3, 3.3),
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         augment._common.check_probability(factor, "factor")
         factor_range(tuple(scale), "scale", low=0.0, high=1.0, low_inclusive=False)
         factor_range(tuple(ratio), "ratio", low=0.0, low_inclusive=False)
@@ -803,8 +851,13 @@ class RandomErasing(_ColorLayer):
 
     def _augment(self, key, images):
         return augment.random_erasing(
-            key, images, probability=self.factor, scale=self.scale, ratio=self.ratio,
-            fill_value=self.fill_value, value_range=self.value_range,
+            key,
+            images,
+            probability=self.factor,
+            scale=self.scale,
+            ratio=self.ratio,
+            fill_value=self.fill_value,
+            value_range=self.value_range,
         )
 
 
@@ -818,8 +871,12 @@ class _PolicyLayer(_ColorLayer):
         self._init_range(value_range)
 
     def _warp_kwargs(self):
-        return dict(fill_mode=self.fill_mode, fill_value=self.fill_value,
-                    interpolation=self.interpolation, value_range=self.value_range)
+        return dict(
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            interpolation=self.interpolation,
+            value_range=self.value_range,
+        )
 
 
 class RandAugment(_PolicyLayer):
@@ -847,10 +904,20 @@ class RandAugment(_PolicyLayer):
       True
     """
 
-    def __init__(self, value_range=_DEFAULT_RANGE, num_ops: int = 2, factor: Any = 0.5,
-                 interpolation: str = "bilinear", ops: Sequence[str] | None = None,
-                 fill_mode: str = "reflect", fill_value: float = 0.0, *, deterministic=False,
-                 rng_collection="augment", rngs=None):
+    def __init__(
+        self,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        num_ops: int = 2,
+        factor: Any = 0.5,
+        interpolation: str = "bilinear",
+        ops: Sequence[str] | None = None,
+        fill_mode: str = "reflect",
+        fill_value: float = 0.0,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         augment._common.check_size(num_ops, "num_ops")
         factor_range(factor, "factor", single="zero", low=0.0, high=1.0)
         self.num_ops = num_ops
@@ -860,8 +927,14 @@ class RandAugment(_PolicyLayer):
         self._setup(deterministic, rng_collection, rngs)
 
     def _augment(self, key, images):
-        return augment.rand_augment(key, images, num_ops=self.num_ops, factor=self.factor,
-                                    ops=self.ops, **self._warp_kwargs())
+        return augment.rand_augment(
+            key,
+            images,
+            num_ops=self.num_ops,
+            factor=self.factor,
+            ops=self.ops,
+            **self._warp_kwargs(),
+        )
 
 
 class TrivialAugment(_PolicyLayer):
@@ -886,10 +959,18 @@ class TrivialAugment(_PolicyLayer):
       (False, (0.0, 1.0))
     """
 
-    def __init__(self, value_range=_DEFAULT_RANGE, interpolation: str = "bilinear",
-                 ops: Sequence[str] | None = None, fill_mode: str = "reflect",
-                 fill_value: float = 0.0, *, deterministic=False, rng_collection="augment",
-                 rngs=None):
+    def __init__(
+        self,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        interpolation: str = "bilinear",
+        ops: Sequence[str] | None = None,
+        fill_mode: str = "reflect",
+        fill_value: float = 0.0,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         self.ops = None if ops is None else tuple(ops)
         self._init_policy(value_range, interpolation, fill_mode, fill_value)
         self._setup(deterministic, rng_collection, rngs)
@@ -924,11 +1005,22 @@ class AugMix(_PolicyLayer):
       (3, 3, 0.3)
     """
 
-    def __init__(self, value_range=_DEFAULT_RANGE, num_chains: int = 3, chain_depth: int = 3,
-                 factor: Any = 0.3, alpha: float = 1.0, all_ops: bool = True,
-                 interpolation: str = "bilinear", fill_mode: str = "reflect",
-                 fill_value: float = 0.0, *, deterministic=False, rng_collection="augment",
-                 rngs=None):
+    def __init__(
+        self,
+        value_range: tuple[float, float] = _DEFAULT_RANGE,
+        num_chains: int = 3,
+        chain_depth: int = 3,
+        factor: Any = 0.3,
+        alpha: float = 1.0,
+        all_ops: bool = True,
+        interpolation: str = "bilinear",
+        fill_mode: str = "reflect",
+        fill_value: float = 0.0,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         augment._common.check_size(num_chains, "num_chains")
         augment._common.check_size(chain_depth, "chain_depth")
         factor_range(factor, "factor", single="zero", low=0.0, high=1.0)
@@ -943,9 +1035,16 @@ class AugMix(_PolicyLayer):
         self._setup(deterministic, rng_collection, rngs)
 
     def _augment(self, key, images):
-        return augment.aug_mix(key, images, num_chains=self.num_chains,
-                               chain_depth=self.chain_depth, factor=self.factor,
-                               alpha=self.alpha, all_ops=self.all_ops, **self._warp_kwargs())
+        return augment.aug_mix(
+            key,
+            images,
+            num_chains=self.num_chains,
+            chain_depth=self.chain_depth,
+            factor=self.factor,
+            alpha=self.alpha,
+            all_ops=self.all_ops,
+            **self._warp_kwargs(),
+        )
 
 
 class _MixingLayer(RandomModule):
@@ -994,13 +1093,18 @@ class MixUp(_MixingLayer):
       [1. 1. 1. 1.]
     """
 
-    def __init__(self, alpha: float = 0.2, *, deterministic=False, rng_collection="augment",
-                 rngs=None):
+    def __init__(
+        self,
+        alpha: float = 0.2,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         if not alpha > 0:
             raise ValueError(f"alpha must be positive, got {alpha!r}.")
         self.alpha = alpha
-        self._init_randomness(deterministic=deterministic, rng_collection=rng_collection,
-                              rngs=rngs)
+        self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
 
     def _mix(self, key, images, labels):
         return augment.mixup(key, images, labels, alpha=self.alpha)
@@ -1030,11 +1134,16 @@ class CutMix(_MixingLayer):
       (True, (0.0, 1.0))
     """
 
-    def __init__(self, factor: Any = 1.0, *, deterministic=False, rng_collection="augment",
-                 rngs=None):
+    def __init__(
+        self,
+        factor: Any = 1.0,
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
         self.factor = factor_range(factor, "factor", single="zero", low=0.0, high=1.0)
-        self._init_randomness(deterministic=deterministic, rng_collection=rng_collection,
-                              rngs=rngs)
+        self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
 
     def _mix(self, key, images, labels):
         key_alpha, key_mix = jax.random.split(key)
@@ -1097,8 +1206,10 @@ class AugmentationPipeline(nnx.Module):
         for layer in self.layers:
             if isinstance(layer, _GeometricLayer):
                 own = None if isinstance(layer, RandomFlip) else layer._warp_settings()
-                if groups and isinstance(groups[-1], list) and (
-                    own is None or settings is None or own == settings
+                if (
+                    groups
+                    and isinstance(groups[-1], list)
+                    and (own is None or settings is None or own == settings)
                 ):
                     groups[-1].append(layer)
                     settings = settings or own
@@ -1142,7 +1253,8 @@ class AugmentationPipeline(nnx.Module):
 
     def _fused(self, group, x, deterministic, layer_rngs):
         active = [
-            (layer, r) for layer, r in zip(group, layer_rngs, strict=True)
+            (layer, r)
+            for layer, r in zip(group, layer_rngs, strict=True)
             if not layer._deterministic(deterministic)
         ]
         if not active:
@@ -1162,7 +1274,10 @@ class AugmentationPipeline(nnx.Module):
         matrix = _product(matrices)
         fill_mode, interpolation, fill_value = settings or ("reflect", "nearest", 0.0)
         out = augment.affine_transform(
-            batch, matrix, fill_mode=fill_mode, fill_value=fill_value,
+            batch,
+            matrix,
+            fill_mode=fill_mode,
+            fill_value=fill_value,
             interpolation=interpolation,
         )
         return out if images.ndim == 4 else out[0]
