@@ -37,12 +37,13 @@ class DropPath(RandomModule):
         y_n = \frac{m_n}{1-p}\, x_n, \qquad m_n \sim \mathrm{Bernoulli}(1 - p).
 
     Use it on the branch of a residual block, ``x + drop_path(block(x))``, so that a
-    dropped example skips the block. Identity in eval mode; ``rate=1`` gives zeros.
+    dropped example skips the block. Identity in eval mode; ``rate=1`` is rejected
+    (the scale :math:`1/(1-p)` would be infinite).
     Under ``nnx.vmap`` over examples (inputs without the batch axis) the whole input is
     the example.
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]` of each example.
+      rate: drop probability :math:`p \in [0, 1)` of each example.
       scale_by_keep: divide kept examples by :math:`1-p` (default, keeps the mean);
         ``False`` leaves them unscaled (the original paper's training rule, which then
         scales by :math:`1-p` at test time; jreg's eval mode is always the identity).
@@ -51,7 +52,7 @@ class DropPath(RandomModule):
       rngs: see :class:`jreg.nn.Dropout`.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``.
+      ValueError: ``rate`` outside ``[0, 1)``.
 
     References:
       Huang, Sun, Liu, Sedra, Weinberger (2016). Deep networks with stochastic depth.
@@ -76,7 +77,7 @@ class DropPath(RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_rate(rate, allow_one=True)
+        check_rate(rate)
         self.rate = float(rate)
         self.scale_by_keep = bool(scale_by_keep)
         self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
@@ -103,8 +104,6 @@ class DropPath(RandomModule):
         check_floating(inputs)
         if self._deterministic(deterministic) or self.rate == 0.0:
             return inputs
-        if self.rate == 1.0:
-            return jnp.zeros_like(inputs)
         shape = inputs.shape[:1] + (1,) * max(inputs.ndim - 1, 0)
         key = self._next_key(rngs, key)
         return masked(key, inputs, self.rate, shape=shape, scale=self.scale_by_keep)
@@ -131,7 +130,7 @@ def _drop_block(key, inputs, rate, *, size: int, channels_first: bool):
         (1, 1, 1, 1),
         pad,
     )
-    keep = jnp.where(rate >= 1, 0, 1 - dropped)  # rate=1 drops everything
+    keep = jnp.where(rate >= 1, 0, 1 - dropped)  # an unchecked traced rate >= 1 drops all
     kept = jnp.sum(keep, axis=(1, 2, 3), keepdims=True)
     scale = jnp.where(kept > 0, (h * w * c) / jnp.maximum(kept, 1), 0)
     if channels_first:
@@ -160,15 +159,17 @@ class DropBlock2D(RandomModule):
         \qquad (|M_n| = H W C;\ y_n = 0 \text{ if every entry is dropped}),
 
     so the expected number of dropped entries is about :math:`p\,HWC` (less where
-    blocks overlap). Identity in eval mode; ``rate=1`` drops everything (returns zeros,
-    as :class:`jreg.nn.Dropout` does; the formula alone would not).
+    blocks overlap). Identity in eval mode. ``rate=1`` is rejected, as in
+    :class:`jreg.nn.Dropout`: nothing would be kept and no rescaling is finite.
 
     The rate can change at every call (``layer(x, rate=schedule(step))``, a traced
     scalar under ``jit`` is fine and does not recompile) for the linear warm-up the
-    paper recommends; the constructor's ``rate`` is the default.
+    paper recommends; the constructor's ``rate`` is the default. A concrete call-time
+    rate is checked like the constructor's; a traced one cannot be, and a traced value
+    :math:`\ge 1` drops everything (zeros) rather than producing inf/NaN.
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]`.
+      rate: drop probability :math:`p \in [0, 1)`.
       block_size: side :math:`s \ge 1` of the square blocks (7 in the paper's ResNet-50).
       data_format: ``"channels_last"`` (default) or ``"channels_first"``.
       deterministic: see :class:`jreg.nn.Dropout`.
@@ -176,7 +177,8 @@ class DropBlock2D(RandomModule):
       rngs: see :class:`jreg.nn.Dropout`.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``block_size`` not a positive int;
+      ValueError: ``rate`` outside ``[0, 1)`` (constructor, or a concrete call-time
+        ``rate``); ``block_size`` not a positive int;
         ``inputs`` not of rank 4 (at call time).
 
     References:
@@ -205,7 +207,7 @@ class DropBlock2D(RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_rate(rate, allow_one=True)
+        check_rate(rate)
         if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
             raise ValueError(f"block_size must be a positive int, got {block_size!r}.")
         if data_format not in ("channels_last", "channels_first"):
@@ -230,8 +232,9 @@ class DropBlock2D(RandomModule):
 
         Args:
           inputs: floating-point array of rank 4.
-          rate: drop probability for this call (a Python float or a scalar array, traced
-            or not); defaults to the constructor's ``rate``.
+          rate: drop probability in ``[0, 1)`` for this call (a Python float or a scalar
+            array, traced or not; checked when concrete); defaults to the constructor's
+            ``rate``.
           deterministic: overrides the attribute for this call.
           rngs: overrides the constructor's source (``nnx.Rngs``, ``RngStream`` or key).
           key: an explicit PRNG key for this call.
@@ -257,7 +260,7 @@ class DropBlock2D(RandomModule):
 
 @functools.partial(jax.jit, static_argnames=("per_example", "precision"))
 def _drop_connect(key, inputs, kernel, bias, rate, *, per_example: bool, precision: Any):
-    """``rate`` must be < 1 (the caller handles ``rate == 1``)."""
+    """``rate`` must be < 1 (the layer rejects ``rate >= 1`` at construction)."""
     mask_shape = ((inputs.shape[0],) if per_example else ()) + kernel.shape
     keep = 1.0 - rate
     mask = jax.random.bernoulli(key, p=keep, shape=mask_shape)
@@ -296,7 +299,8 @@ class DropConnect(nnx.Linear, RandomModule):
     Args:
       in_features: size of the last input axis.
       out_features: size of the output.
-      rate: drop probability :math:`p \in [0, 1]` of each weight (``1``: output = bias).
+      rate: drop probability :math:`p \in [0, 1)` of each weight (``1`` is rejected: the
+        scale :math:`1/(1-p)` would be infinite).
       per_example: one mask per example (axis 0 of the inputs) or one per call.
       use_bias: add a bias.
       dtype: computation dtype (as in ``nnx.Linear``).
@@ -309,7 +313,7 @@ class DropConnect(nnx.Linear, RandomModule):
       rngs: ``nnx.Rngs`` giving the ``params`` keys and the ``rng_collection`` stream.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``rngs`` without the needed stream;
+      ValueError: ``rate`` outside ``[0, 1)``; ``rngs`` without the needed stream;
         ``inputs`` of rank < 2 with ``per_example=True`` (at call time).
 
     References:
@@ -346,7 +350,7 @@ class DropConnect(nnx.Linear, RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs,
     ):
-        check_rate(rate, allow_one=True)
+        check_rate(rate)
         if not isinstance(rngs, nnx.Rngs):
             raise TypeError(
                 f"rngs must be an nnx.Rngs (for the parameters and the masks), got "
@@ -398,10 +402,6 @@ class DropConnect(nnx.Linear, RandomModule):
         kernel = self.kernel[...]
         bias = self.bias[...] if self.bias is not None else None
         inputs, kernel, bias = self.promote_dtype((inputs, kernel, bias), dtype=self.dtype)
-        if self.rate == 1.0:  # every weight dropped: the output is the bias
-            kernel = jnp.zeros_like(kernel)
-            y = jax.lax.dot_general(inputs, kernel, (((inputs.ndim - 1,), (0,)), ((), ())))
-            return y if bias is None else y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))
         return _drop_connect(
             self._next_key(rngs, key),
             inputs,

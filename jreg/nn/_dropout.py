@@ -38,7 +38,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def masked(key, inputs, rate, *, shape: tuple[int, ...], scale: bool = True):
     """Keep each entry of a mask of ``shape`` w.p. ``1 - rate``; divide by it if ``scale``.
 
-    ``rate`` must be < 1 (the callers return zeros for ``rate == 1`` before calling).
+    ``rate`` must be < 1 (the layers reject ``rate >= 1`` at construction).
     """
     keep = 1.0 - rate
     mask = jax.random.bernoulli(key, p=keep, shape=shape)
@@ -136,11 +136,13 @@ class Dropout(RandomModule):
     in ``broadcast_dims`` (or set to 1 in ``noise_shape``) share one mask entry.
     With the same key the mask is the one of :class:`flax.nnx.Dropout`.
 
-    ``rate=1`` is accepted, as in Keras and Flax, and returns zeros (no division by zero,
-    zero gradient); ``rate=0`` is the identity.
+    ``rate=0`` is the identity. ``rate=1`` is rejected (Keras and Flax accept it and
+    return zeros): the scale :math:`1/(1-p)` is infinite there, the output carries no
+    information about the input and its gradient is zero, so it is almost surely a
+    mistake (a keep probability passed as a drop probability, or a schedule overshooting).
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]` (not the keep probability).
+      rate: drop probability :math:`p \in [0, 1)` (not the keep probability).
       broadcast_dims: axes along which the mask is shared (Flax's argument).
       noise_shape: Keras' alternative to ``broadcast_dims``: one entry per input axis,
         ``1`` to share the mask along it, ``None`` (or the axis size) not to.
@@ -151,7 +153,7 @@ class Dropout(RandomModule):
         or an ``nnx.RngStream``; may be omitted if every call gets ``rngs=`` or ``key=``.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``rngs`` without the stream; both
+      ValueError: ``rate`` outside ``[0, 1)``; ``rngs`` without the stream; both
         ``broadcast_dims`` and ``noise_shape``.
 
     Examples:
@@ -177,7 +179,7 @@ class Dropout(RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_rate(rate, allow_one=True)
+        check_rate(rate)
         self.rate = float(rate)
         self.broadcast_dims, self.noise_shape = _check_noise_options(broadcast_dims, noise_shape)
         self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
@@ -209,8 +211,6 @@ class Dropout(RandomModule):
         if self._deterministic(deterministic) or self.rate == 0.0:
             return inputs
         shape = self._mask_shape(inputs)
-        if self.rate == 1.0:
-            return jnp.zeros_like(inputs)
         return masked(self._next_key(rngs, key), inputs, self.rate, shape=shape)
 
 
@@ -252,17 +252,17 @@ class SpatialDropout1D(_SpatialDropout):
     or ``(N, C, T)``, one Bernoulli(:math:`1-p`) draw per (example, channel) keeps or
     zeroes the whole channel; kept channels are divided by :math:`1-p`. Adjacent steps
     of a channel are strongly correlated, so element-wise dropout would barely
-    regularize them (Tompson et al., 2015). Identity in eval mode; ``rate=1`` gives zeros.
+    regularize them (Tompson et al., 2015). Identity in eval mode; ``rate=1`` is rejected.
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]`.
+      rate: drop probability :math:`p \in [0, 1)`.
       data_format: ``"channels_last"`` (default) or ``"channels_first"``.
       deterministic: see :class:`Dropout`.
       rng_collection: see :class:`Dropout`.
       rngs: see :class:`Dropout`.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``inputs`` not of rank 3 (at call time).
+      ValueError: ``rate`` outside ``[0, 1)``; ``inputs`` not of rank 3 (at call time).
 
     References:
       Tompson, Goroshin, Jain, LeCun, Bregler (2015). Efficient object localization
@@ -286,17 +286,17 @@ class SpatialDropout2D(_SpatialDropout):
 
     Inputs ``(N, H, W, C)`` (``channels_last``, default) or ``(N, C, H, W)``: one
     Bernoulli(:math:`1-p`) draw per (example, channel); kept maps are divided by
-    :math:`1-p`. Identity in eval mode; ``rate=1`` gives zeros.
+    :math:`1-p`. Identity in eval mode; ``rate=1`` is rejected.
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]`.
+      rate: drop probability :math:`p \in [0, 1)`.
       data_format: ``"channels_last"`` (default) or ``"channels_first"``.
       deterministic: see :class:`Dropout`.
       rng_collection: see :class:`Dropout`.
       rngs: see :class:`Dropout`.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``inputs`` not of rank 4 (at call time).
+      ValueError: ``rate`` outside ``[0, 1)``; ``inputs`` not of rank 4 (at call time).
 
     References:
       Tompson, Goroshin, Jain, LeCun, Bregler (2015). Efficient object localization
@@ -320,17 +320,17 @@ class SpatialDropout3D(_SpatialDropout):
 
     Inputs ``(N, D, H, W, C)`` (``channels_last``, default) or ``(N, C, D, H, W)``: one
     Bernoulli(:math:`1-p`) draw per (example, channel); kept channels are divided by
-    :math:`1-p`. Identity in eval mode; ``rate=1`` gives zeros.
+    :math:`1-p`. Identity in eval mode; ``rate=1`` is rejected.
 
     Args:
-      rate: drop probability :math:`p \in [0, 1]`.
+      rate: drop probability :math:`p \in [0, 1)`.
       data_format: ``"channels_last"`` (default) or ``"channels_first"``.
       deterministic: see :class:`Dropout`.
       rng_collection: see :class:`Dropout`.
       rngs: see :class:`Dropout`.
 
     Raises:
-      ValueError: ``rate`` outside ``[0, 1]``; ``inputs`` not of rank 5 (at call time).
+      ValueError: ``rate`` outside ``[0, 1)``; ``inputs`` not of rank 5 (at call time).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -360,7 +360,8 @@ class GaussianDropout(RandomModule):
 
     Args:
       rate: drop probability :math:`p \in [0, 1)`. ``rate=1`` is rejected: the noise
-        variance would be infinite (Keras accepts it and then produces inf/NaN).
+        variance :math:`p/(1-p)` would be infinite (Keras accepts it and then produces
+        inf/NaN).
       deterministic: see :class:`Dropout`.
       rng_collection: see :class:`Dropout`.
       rngs: see :class:`Dropout`.
@@ -390,7 +391,7 @@ class GaussianDropout(RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_rate(rate, allow_one=False)
+        check_rate(rate)
         self.rate = float(rate)
         self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
 
@@ -542,7 +543,7 @@ class AlphaDropout(RandomModule):
         rng_collection: str = "dropout",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_rate(rate, allow_one=False)
+        check_rate(rate)
         self.rate = float(rate)
         _, self.noise_shape = _check_noise_options((), noise_shape)
         self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)

@@ -55,11 +55,16 @@ def _as_key(key: Any, name: str) -> jax.Array:
     )
 
 
-def check_rate(rate: Any, name: str = "rate", *, allow_one: bool = True) -> None:
-    """Check a drop probability: ``[0, 1]`` (``[0, 1)`` when ``allow_one`` is false)."""
+def check_rate(rate: Any, name: str = "rate") -> None:
+    """Check a drop probability: a number in ``[0, 1)`` (a traced value is not checked).
+
+    ``rate=1`` is rejected for every layer: the rescaling by :math:`1/(1-p)` that keeps
+    the mean is infinite there, so no layer has a useful output (Keras and Flax accept it
+    and return zeros for plain dropout, inf/NaN for the Gaussian and alpha variants).
+    """
     if isinstance(rate, bool) or not isinstance(rate, int | float | np.number | jax.Array):
-        raise TypeError(f"{name} must be a number in [0, 1], got {type(rate).__name__}.")
-    check_interval(rate, name, 0.0, 1.0, high_inclusive=allow_one)
+        raise TypeError(f"{name} must be a number in [0, 1), got {type(rate).__name__}.")
+    check_interval(rate, name, 0.0, 1.0, high_inclusive=False)
 
 
 def check_floating(inputs: Any, name: str = "inputs") -> None:
