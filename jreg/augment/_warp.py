@@ -57,7 +57,7 @@ def _fix_index(index: jax.Array, size: int, fill_mode: str) -> jax.Array:
             return jnp.zeros_like(index)
         index = jnp.mod(index, 2 * size - 2)
         return jnp.where(index >= size, 2 * size - 2 - index, index)
-    # nearest, and constant (whose invalid corners are masked out afterwards)
+    # nearest, and constant (on an image padded with a border of the fill value)
     return jnp.clip(index, 0, size - 1)
 
 
@@ -75,20 +75,26 @@ def resample(
     Each neighbour (1 for nearest, 4 for bilinear) of every output pixel of the whole
     batch is read with one gather of whole pixels (all channels) from the flattened
     ``(N*H*W, C)`` batch, then the neighbours are blended by two linear interpolations.
+
+    ``fill_mode="constant"`` pads each image with a one-pixel border of ``fill_value``
+    and clamps the integer indices into the padded image: every neighbour outside the
+    image then reads the border, exactly the "outside counts as ``fill_value``" rule,
+    without masking the four gathered values (which cost a select per neighbour and kept
+    XLA's CPU backend from fusing the gathers: 2-3x slower than the other modes).
     """
     n, h, w, c = batch.shape
-    dtype = batch.dtype
-    flat = batch.reshape(n * h * w, c)
-    base = (jnp.arange(n, dtype=jnp.int32) * (h * w))[:, None, None]
-    fill = jnp.asarray(fill_value, dtype)
+    border = 1 if fill_mode == "constant" else 0  # integer index shift, coordinates untouched
+    if border:
+        fill = jnp.asarray(fill_value, batch.dtype)
+        batch = jnp.pad(batch, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=fill)
+    rows, cols = h + 2 * border, w + 2 * border
+    flat = batch.reshape(n * rows * cols, c)
+    base = (jnp.arange(n, dtype=jnp.int32) * (rows * cols))[:, None, None]
 
     def read(yi, xi):
-        index = base + _fix_index(yi, h, fill_mode) * w + _fix_index(xi, w, fill_mode)
-        values = flat.at[index].get(mode="promise_in_bounds")
-        if fill_mode == "constant":
-            valid = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-            values = jnp.where(valid[..., None], values, fill)
-        return values
+        yi = _fix_index(yi + border, rows, fill_mode)
+        xi = _fix_index(xi + border, cols, fill_mode)
+        return flat.at[base + yi * cols + xi].get(mode="promise_in_bounds")
 
     if interpolation == "nearest":
         # floor(x + 1/2): scipy.ndimage's rounding for order 0.
