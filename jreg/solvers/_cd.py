@@ -59,6 +59,7 @@ class CDSettings(NamedTuple):
     p0: int = 10
     anderson: int = 5
     inner_ratio: float = 0.3
+    max_inner_rounds: int = 20
 
 
 def residual_op(xt, y):
@@ -268,23 +269,37 @@ def _primal(op, ws, aux, w_ws, a, b):
     return 0.5 * (rn2 + b * jnp.vdot(w_ws, w_ws)) + a * jnp.sum(jnp.abs(w_ws))
 
 
+def _aux_of(op, ws, w_ws):
+    """``R = y − X w`` (or ``Qw``) recomputed exactly from compact coefficients."""
+    block = ws.idx.shape[1]
+
+    def body(i, aux):
+        rows = _block_rows(op, ws.idx[i])
+        w_b = jnp.where(ws.valid[i], jax.lax.dynamic_slice_in_dim(w_ws, i * block, block), 0.0)
+        return _block_update(op, aux, rows, w_b)
+
+    start = op.y if isinstance(op, ResidualOp) else jnp.zeros_like(op.xty)
+    return jax.lax.fori_loop(0, ws.n_blocks, body, start)
+
+
 def _anderson(op, ws, hist_w, hist_aux, a, b, positive):
     """Anderson extrapolation of the last ``K + 1`` iterates (skglm's rule).
 
-    ``hist_w`` is ``(K + 1, m)`` (compact working-set coefficients), ``hist_aux``
-    ``(K + 1, ·)``; since ``aux`` is affine in ``w`` the extrapolated ``aux`` is the same
-    combination. Returns the extrapolated pair when it is finite, feasible and lowers
-    the primal, else the last iterate.
+    ``hist_w`` is ``(K + 1, m)`` (compact working-set coefficients). The extrapolated
+    point's residual (or ``Qw``) is recomputed exactly — not extrapolated, which loses
+    ``‖c‖₁·eps`` relative accuracy and made float32 runs drift — and the point is
+    accepted only if it is finite, feasible and lowers the primal.
     """
+    dtype = hist_w.dtype
     diffs = jnp.diff(hist_w, axis=0)
     k = diffs.shape[0]
-    gram = diffs @ diffs.T
-    z = jnp.linalg.solve(gram, jnp.ones(k, hist_w.dtype))
+    gram = diffs @ diffs.T + jnp.finfo(dtype).tiny * jnp.eye(k, dtype=dtype)
+    z = jnp.linalg.solve(gram, jnp.ones(k, dtype))
     c = z / jnp.sum(z)
-    w_acc = c @ hist_w[1:]
-    aux_acc = c @ hist_aux[1:]
     w_last, aux_last = hist_w[-1], hist_aux[-1]
     ok = jnp.all(jnp.isfinite(c))
+    w_acc = jnp.where(ok, c @ hist_w[1:], w_last)
+    aux_acc = _aux_of(op, ws, w_acc)
     if positive:
         ok = ok & jnp.all(w_acc >= 0)
     ok = ok & (_primal(op, ws, aux_acc, w_acc, a, b) < _primal(op, ws, aux_last, w_last, a, b))
@@ -341,13 +356,17 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
             return enet_gap_from_stats(corr_ws, w_ws, rn2, a, b, positive=positive,
                                        mask=flat_valid)[0]
 
+        # at most `max_inner_rounds` rounds before the outer loop recomputes R (or Qw)
+        # from scratch: bounds the drift of the incremental updates (float32)
+        round_limit = jnp.minimum(max_iter, s.n_iter + settings.max_inner_rounds * n_acc)
+
         def inner_cond(c):
             _, _, n_iter, gap_ws = c
-            return active & (gap_ws > inner_tol) & (n_iter < max_iter)
+            return active & (gap_ws > inner_tol) & (n_iter < round_limit)
 
         def inner_body(c):
             w_ws, aux, n_iter, _ = c
-            n_ep = jnp.minimum(n_acc, max_iter - n_iter)
+            n_ep = jnp.minimum(n_acc, round_limit - n_iter)
             hist_w = jnp.zeros((n_acc + 1,) + w_ws.shape, dtype).at[0].set(w_ws)
             hist_aux = jnp.zeros((n_acc + 1,) + aux.shape, dtype).at[0].set(aux)
 
