@@ -61,12 +61,29 @@ def _identity(rngs):
     return None
 
 
+def _l2_factored(w):
+    """Keras L2(1e-4) written with the strength outside the sum, ``1e-4 · Σw²``."""
+    return 1e-4 * jnp.sum(w * w)
+
+
 VARIANTS = {
-    # name: (dropout factory, penalty in loss, constraint in chain)
+    # name: (dropout factory, penalty in loss, constraint in chain); the penalty is
+    # True (L2(1e-4) through PenaltySpec), a callable (through PenaltySpec) or
+    # "gradient" (jreg.transforms.add_penalty_gradient in the chain: no value computed)
     "no dropout": (_identity, False, False),
     "nnx.Dropout": (lambda rngs: nnx.Dropout(0.5, rngs=rngs), False, False),
     "jreg.nn.Dropout": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), False, False),
     "jreg Dropout + L2 penalty": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), True, False),
+    "jreg Dropout + L2 as 1e-4·Σw² (callable)": (
+        lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs),
+        _l2_factored,
+        False,
+    ),
+    "jreg Dropout + L2 gradient only (add_penalty_gradient)": (
+        lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs),
+        "gradient",
+        False,
+    ),
     "jreg Dropout + MaxNorm": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), False, True),
     "jreg Dropout + L2 + MaxNorm": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), True, True),
     "jreg.nn.GaussianDropout": (lambda rngs: jreg.nn.GaussianDropout(0.5, rngs=rngs), False, False),
@@ -79,10 +96,20 @@ def build(name, width, depth, batch):
     make_dropout, with_penalty, with_constraint = VARIANTS[name]
     model = MLP(width, depth, make_dropout, rngs=nnx.Rngs(params=0, dropout=1))
     chain = [optax.adam(1e-3)]
-    if with_constraint:
+    if with_penalty == "gradient":
+        mask = jreg.nn.param_mask(model, "kernel$")
+        chain.insert(0, jreg.transforms.add_penalty_gradient(jreg.penalties.L2(1e-4), mask=mask))
+    if callable(with_constraint):  # a factory model -> optax transformation
+        chain.append(with_constraint(model))
+    elif with_constraint:
         chain.append(jreg.nn.constraints(model, {"kernel$": jreg.nn.MaxNorm(3.0)}))
     optimizer = nnx.Optimizer(model, optax.chain(*chain), wrt=nnx.Param)
-    spec = jreg.nn.PenaltySpec({"kernel$": jreg.penalties.L2(1e-4)} if with_penalty else {})
+    if with_penalty is True:
+        spec = jreg.nn.PenaltySpec({"kernel$": jreg.penalties.L2(1e-4)})
+    elif callable(with_penalty):
+        spec = jreg.nn.PenaltySpec({"kernel$": with_penalty})
+    else:
+        spec = jreg.nn.PenaltySpec({})
     graphdef, state = nnx.split((model, optimizer))
 
     def step(state, x, y):
@@ -105,6 +132,13 @@ def build(name, width, depth, batch):
     return compiled, state, x, y, compile_time, canonical_hlo(compiled.as_text())
 
 
+def entry_kernels(text: str) -> int:
+    """Number of fusions, copies and custom calls in the entry computation: the kernels
+    (passes over memory, launches on a GPU) the step runs, leaving dots apart."""
+    entry = text[text.index("ENTRY") :]
+    return len(re.findall(r"= \S+ (?:fusion|copy|custom-call)\(", entry))
+
+
 def canonical_hlo(text: str) -> str:
     """Optimized HLO without metadata, with names numbered by first appearance."""
     lines = []
@@ -119,17 +153,22 @@ def canonical_hlo(text: str) -> str:
     return re.sub(pattern, rename, "\n".join(lines))
 
 
-def time_rounds(variants, steps, repeats):
-    """Median seconds per step of each variant; rounds interleaved across variants."""
+def time_rounds(variants, steps, repeats, clock=time.perf_counter):
+    """Median seconds per step of each variant; rounds interleaved across variants.
+
+    ``clock=time.process_time`` measures the CPU time of all the process's threads
+    instead of wall time: on a shared CPU it does not count the time other processes
+    hold the cores (it still counts their cache and memory-bandwidth interference).
+    """
     rounds = {name: [] for name in variants}
     for _ in range(repeats):
         for name, entry in variants.items():
             compiled, state, x, y = entry["compiled"], entry["state"], entry["x"], entry["y"]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(steps):
                 state, loss = compiled(state, x, y)
             jax.block_until_ready((state, loss))
-            rounds[name].append((time.perf_counter() - start) / steps)
+            rounds[name].append((clock() - start) / steps)
             entry["state"] = state
     return {name: float(np.median(r)) for name, r in rounds.items()}, rounds
 
@@ -142,21 +181,48 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated substrings: run only matching variants (nnx.Dropout and "
+        "jreg.nn.Dropout always run, as references)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time (default) or CPU time of the process (CPU backend on a shared machine)",
+    )
     args = parser.parse_args(argv)
+    names = [
+        name
+        for name in VARIANTS
+        if args.only is None
+        or name in ("nnx.Dropout", "jreg.nn.Dropout")
+        or any(part in name for part in args.only.split(","))
+    ]
     width = args.width or (256 if args.quick else 1024)
     batch = args.batch or (128 if args.quick else 256)
     steps = args.steps or (10 if args.quick else 20)
     repeats = args.repeats or (5 if args.quick else 9)
 
     variants = {}
-    for name in VARIANTS:
+    for name in names:
         compiled, state, x, y, compile_time, text = build(name, width, args.depth, batch)
         compiled(state, x, y)  # warm-up (state is donated: rebuild below)
         _, state, x, y, _, _ = build(name, width, args.depth, batch)
+        kernels = entry_kernels(compiled.as_text())
         variants[name] = dict(
-            compiled=compiled, state=state, x=x, y=y, compile=compile_time, text=text
+            compiled=compiled,
+            state=state,
+            x=x,
+            y=y,
+            compile=compile_time,
+            text=text,
+            kernels=kernels,
         )
-    medians, rounds = time_rounds(variants, steps, repeats)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    medians, rounds = time_rounds(variants, steps, repeats, clock)
     same_program = variants["jreg.nn.Dropout"]["text"] == variants["nnx.Dropout"]["text"]
 
     device = jax.devices()[0]
@@ -173,21 +239,24 @@ def main(argv=None):
     print(
         f"- step: MLP {width} -> {' -> '.join([str(width)] * args.depth)} -> 10, ReLU, dropout "
         f"after each hidden layer, batch {batch}, float32, softmax cross-entropy, Adam; "
-        f"median of {repeats} interleaved rounds of {steps} steps\n"
+        f"median of {repeats} interleaved rounds of {steps} steps; "
+        f"{'wall' if args.clock == 'wall' else 'process CPU'} time\n"
     )
     reference = medians["nnx.Dropout"]
     jreg_dropout = medians["jreg.nn.Dropout"]
     print(
         "| variant | compile (s) | step, median (ms) | step, best round (ms) "
-        "| median vs nnx.Dropout | median vs jreg.nn.Dropout |"
+        "| median vs nnx.Dropout | median vs jreg.nn.Dropout | HLO kernels (vs jreg.nn.Dropout) |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    base_kernels = variants["jreg.nn.Dropout"]["kernels"]
     for name, entry in variants.items():
         step = medians[name]
         print(
             f"| {name} | {entry['compile']:.2f} | {1e3 * step:.3f} | "
             f"{1e3 * min(rounds[name]):.3f} | {step / reference:.3f} "
-            f"| {100 * (step / jreg_dropout - 1):+.1f} % |"
+            f"| {100 * (step / jreg_dropout - 1):+.1f} % "
+            f"| {entry['kernels']} ({entry['kernels'] - base_kernels:+d}) |"
         )
     print(
         "\nthe compiled training step (optimized HLO, up to names and metadata) with "

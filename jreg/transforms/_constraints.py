@@ -53,21 +53,27 @@ def _axes(axis: Any) -> tuple[int, ...]:
     raise TypeError(f"axis must be an int or a non-empty sequence of ints, got {axis!r}.")
 
 
-def _column_norms(w: jax.Array, axes: tuple[int, ...]) -> jax.Array:
+def _squared_norms(w: jax.Array, axes: tuple[int, ...]) -> jax.Array:
     for a in axes:
         if not -w.ndim <= a < w.ndim:
             raise ValueError(
                 f"axis {a} is out of range for a parameter of shape {w.shape}; mask out "
                 "the parameters the constraint does not apply to (for example biases)."
             )
-    return safe_norm(jnp.sum(w * w, axis=axes, keepdims=True))  # no NaN gradient at 0
+    return jnp.sum(w * w, axis=axes, keepdims=True)
 
 
-def _rescale(w: jax.Array, norms: jax.Array, desired: jax.Array) -> jax.Array:
-    """``w * desired / norms`` where ``norms > 0``; zero columns stay zero."""
-    positive = norms > 0
-    factor = jnp.where(positive, desired / jnp.where(positive, norms, 1), 1)
-    return (w * factor).astype(w.dtype)
+def _inverse_norm(squared: jax.Array, where: jax.Array) -> jax.Array:
+    """``1/sqrt(squared)`` where ``where`` holds (there ``squared > 0``), else 1; finite
+    gradients everywhere (the masked entries never reach ``rsqrt``)."""
+    return jax.lax.rsqrt(jnp.where(where, squared, 1))
+
+
+# The cost matters: these transforms run on every step after the optimizer. Each leaf
+# costs one reduction over ``w + u`` (the squared norms) and one element-wise pass
+# ``(w + u) * factor - w``; the per-vector factor is a single expression of the squared
+# norms (one rsqrt, no sqrt-then-divide, no separate NaN guards), in the dtype of the
+# leaf, so XLA fuses it into the element-wise pass instead of launching extra kernels.
 
 
 def _constraint(project, hyperparameters: dict[str, Any], mask: Any):
@@ -87,14 +93,16 @@ def _constraint(project, hyperparameters: dict[str, Any], mask: Any):
     return masked(optax.GradientTransformationExtraArgs(init_fn, update_fn), mask)
 
 
-def _norm_constraint(desired, hyperparameters: dict[str, Any], axis: Any, mask: Any):
-    """Rescale each weight vector (norm over ``axis``) to ``desired(norms, **values)``."""
+def _norm_constraint(factor, hyperparameters: dict[str, Any], axis: Any, mask: Any):
+    """Multiply each weight vector (norm over ``axis``) by ``factor(squared, **values)``,
+    with ``squared`` its squared norm and the values cast to the leaf's dtype."""
     axes = _axes(axis)
 
     def project(tree, **values):
         def leaf(w):
-            norms = _column_norms(w, axes)
-            return _rescale(w, norms, desired(norms, **values))
+            squared = _squared_norms(w, axes)
+            cast = {k: jnp.asarray(v, squared.dtype) for k, v in values.items()}
+            return w * factor(squared, **cast).astype(w.dtype)
 
         return jax.tree.map(leaf, tree)
 
@@ -140,10 +148,11 @@ def max_norm(
     """
     check_hyperparameter(max_value, "max_value")
 
-    def desired(norms, max_value):
-        return jnp.minimum(norms, max_value)
+    def factor(squared, max_value):  # c / ||w|| where ||w|| > c, else 1
+        above = squared > max_value * max_value
+        return jnp.where(above, max_value * _inverse_norm(squared, above), 1)
 
-    return _norm_constraint(desired, {"max_value": max_value}, axis, mask)
+    return _norm_constraint(factor, {"max_value": max_value}, axis, mask)
 
 
 def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformationExtraArgs:
@@ -179,7 +188,12 @@ def unit_norm(*, axis: Any = 0, mask: Any = None) -> optax.GradientTransformatio
       [[0.6 0. ]
        [0.8 1. ]]
     """
-    return _norm_constraint(jnp.ones_like, {}, axis, mask)
+
+    def factor(squared):  # 1 / ||w||, 1 for a zero vector
+        positive = squared > 0
+        return jnp.where(positive, _inverse_norm(squared, positive), 1)
+
+    return _norm_constraint(factor, {}, axis, mask)
 
 
 def non_neg(*, mask: Any = None) -> optax.GradientTransformationExtraArgs:
@@ -269,8 +283,12 @@ def min_max_norm(
     ):
         raise ValueError(f"min_value must not exceed max_value, got {min_value!r} > {max_value!r}.")
 
-    def desired(norms, min_value, max_value, rate):
-        return rate * jnp.clip(norms, min_value, max_value) + (1 - rate) * norms
+    def factor(squared, min_value, max_value, rate):
+        # (r clip(n, a, b) + (1 - r) n) / n, 1 for a zero vector
+        positive = squared > 0
+        norms = safe_norm(squared)
+        clipped = jnp.clip(norms, min_value, max_value) * _inverse_norm(squared, positive)
+        return jnp.where(positive, rate * clipped + (1 - rate), 1)
 
     hyperparameters = {"min_value": min_value, "max_value": max_value, "rate": rate}
-    return _norm_constraint(desired, hyperparameters, axis, mask)
+    return _norm_constraint(factor, hyperparameters, axis, mask)
