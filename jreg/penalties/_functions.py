@@ -67,6 +67,13 @@ def _sign_constraint(value: jax.Array, x: jax.Array, positive: bool) -> jax.Arra
     return jnp.where(jnp.all(x >= 0), value, jnp.inf)
 
 
+def _weighted_sum(weight: jax.Array, values: jax.Array) -> jax.Array:
+    """``Σ weight·values``; a scalar weight multiplies the sum (one pass, no broadcast)."""
+    if jnp.ndim(weight) == 0:
+        return weight * jnp.sum(values)
+    return jnp.sum(weight * values)
+
+
 def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
     r"""L1 penalty.
 
@@ -101,7 +108,7 @@ def l1(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array:
     strengths = per_leaf(strength, tree, "strength")
 
     def leaf_value(x, lam):
-        return _sign_constraint(jnp.sum(cast(lam, x) * _abs(x)), x, positive)
+        return _sign_constraint(_weighted_sum(cast(lam, x), _abs(x)), x, positive)
 
     return map_sum(leaf_value, tree, strengths)
 
@@ -140,7 +147,7 @@ def squared_l2(tree: Any, strength: Any, *, positive: bool = False) -> jax.Array
     strengths = per_leaf(strength, tree, "strength")
 
     def leaf_value(x, lam):
-        return _sign_constraint(0.5 * jnp.sum(cast(lam, x) * x * x), x, positive)
+        return _sign_constraint(0.5 * _weighted_sum(cast(lam, x), x * x), x, positive)
 
     return map_sum(leaf_value, tree, strengths)
 
