@@ -192,7 +192,10 @@ def run_jaxopt(x, y, alphas, l1_ratio, tol):
     run = _JAXOPT[key]
     w = jnp.zeros(x.shape[1], xj.dtype)
     coefs = []
+    start = time.perf_counter()
     for alpha in alphas:
+        if time.perf_counter() - start > ARGS.peer_seconds:
+            raise TimeoutError(f"path not finished in {ARGS.peer_seconds:.0f}s")
         hyper = alpha if l1_ratio == 1.0 else (alpha * l1_ratio, alpha * (1 - l1_ratio))
         w = run(w, hyper, xj, yj)
         coefs.append(w)
@@ -251,7 +254,7 @@ def run_cv(x, y, tol):
         runs = []
         model = None
         for _ in range(ARGS.repeats + (1 if name == "jreg" else 0)):
-            model, t = timed(lambda: cls(cv=folds, tol=tol, max_iter=100000).fit(x, y))
+            model, t = timed(lambda c=cls: c(cv=folds, tol=tol, max_iter=100000).fit(x, y))
             runs.append(t)
             if sum(runs) > ARGS.peer_seconds:
                 break
