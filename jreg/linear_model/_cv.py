@@ -262,14 +262,21 @@ class LassoCV(_LinearModelCV):
     Args:
       eps: ``alpha_min / alpha_max`` of the grid.
       alphas: number of alphas of the grid, or the alphas.
-      fit_intercept, precompute, max_iter, tol, copy_X, positive, random_state,
-      selection: as :class:`Lasso`.
       cv: scikit-learn ``cv`` (int, splitter or iterable).
-      verbose, n_jobs: accepted for compatibility.
+
+    ``fit_intercept``, ``precompute``, ``max_iter``, ``tol``, ``copy_X``, ``positive``,
+    ``random_state`` and ``selection`` mean what they mean for `Lasso`; ``verbose`` and
+    ``n_jobs`` are accepted for compatibility.
 
     Attributes:
-      alpha_, alphas_, mse_path_ ``(n_alphas, n_folds)``, coef_, intercept_, dual_gap_,
-      n_iter_, n_features_in_.
+      alpha_: the chosen alpha.
+      alphas_: the grid.
+      mse_path_: mean squared test error, ``(n_alphas, n_folds)``.
+      coef_: coefficients refitted at ``alpha_``.
+      intercept_: intercept of the refit.
+      dual_gap_: duality gap of the refit.
+      n_iter_: iterations of the refit.
+      n_features_in_: number of features seen in ``fit``.
 
     Examples:
       >>> import numpy as np
@@ -329,8 +336,14 @@ class ElasticNetCV(_LinearModelCV):
     compiled call, and refits with the best pair.
 
     Attributes:
-      alpha_, l1_ratio_, alphas_ ``(n_l1_ratio, n_alphas)`` (squeezed), mse_path_
-      ``(n_l1_ratio, n_alphas, n_folds)`` (squeezed), coef_, intercept_, dual_gap_, n_iter_.
+      alpha_: the chosen alpha.
+      l1_ratio_: the chosen l1_ratio.
+      alphas_: the grids, ``(n_l1_ratio, n_alphas)`` (squeezed for one ratio).
+      mse_path_: mean squared test error, ``(n_l1_ratio, n_alphas, n_folds)`` (squeezed).
+      coef_: coefficients refitted at the chosen pair.
+      intercept_: intercept of the refit.
+      dual_gap_: duality gap of the refit.
+      n_iter_: iterations of the refit.
 
     Examples:
       >>> import numpy as np

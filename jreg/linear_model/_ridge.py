@@ -111,7 +111,11 @@ class Ridge(MultiOutputMixin, RegressorMixin, BaseEstimator):
       random_state: accepted for compatibility.
 
     Attributes:
-      coef_, intercept_, n_iter_ (None for exact solves), solver_, n_features_in_.
+      coef_: coefficients.
+      intercept_: intercept.
+      n_iter_: iterations (``None`` for exact solves).
+      solver_: the solver used.
+      n_features_in_: number of features seen in ``fit``.
 
     Examples:
       >>> import numpy as np
@@ -309,7 +313,12 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
       alpha_per_target: choose one alpha per target (LOO only).
 
     Attributes:
-      alpha_, best_score_, coef_, intercept_, cv_results_, n_features_in_.
+      alpha_: the chosen alpha (one per target with ``alpha_per_target``).
+      best_score_: score of the chosen alpha.
+      coef_: coefficients at ``alpha_``.
+      intercept_: intercept at ``alpha_``.
+      cv_results_: leave-one-out errors, when ``store_cv_results``.
+      n_features_in_: number of features seen in ``fit``.
 
     Examples:
       >>> import numpy as np
