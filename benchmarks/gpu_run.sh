@@ -3,8 +3,10 @@
 # JAX with CUDA but none of the peers: they travel as wheels in .whl/ (see
 # docs/benchmarks.md for the download command). Each part has its own time limit so
 # that one slow or failing part leaves the others' results. Results go to $OUT.
+#   PARTS="augment dropout linear cli" bash benchmarks/gpu_run.sh     (default: all)
 set -u
 OUT="${OUT:-benchmarks/results}"
+PARTS="${PARTS:-augment dropout linear cli}"
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KERAS_BACKEND=jax
 if [ -d .whl ]; then
@@ -16,20 +18,30 @@ fi
 { nvidia-smi -L; python3 -c "import jax; print('jax', jax.__version__, jax.devices())"; } \
   2>&1 | tee "$OUT/device.txt"
 
-timeout 100 python3 benchmarks/bench_augment.py --device gpu --budget 70 --repeats 5 \
-  --no-policies --output "$OUT/augment_gpu.md" > "$OUT/augment_gpu.log" 2>&1
-echo "augment: exit $?"
-timeout 60 python3 benchmarks/bench_dropout.py > "$OUT/dropout_gpu.md" 2>&1
-echo "dropout: exit $?"
-timeout 80 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
-  --peers jreg,jaxopt --max-seconds 60 --peer-seconds 25 --output "$OUT/linear_gpu_f64.md" \
-  > "$OUT/linear_gpu_f64.log" 2>&1
-echo "linear float64: exit $?"
-timeout 60 python3 benchmarks/bench_linear_model.py --device gpu --dtype float32 \
-  --peers jreg,jaxopt --max-seconds 45 --peer-seconds 20 --no-cv \
-  --output "$OUT/linear_gpu_f32.md" > "$OUT/linear_gpu_f32.log" 2>&1
-echo "linear float32: exit $?"
-timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
-  > "$OUT/jreg_bench_gpu.md" 2>&1
-echo "jreg bench: exit $?"
+part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if part augment; then
+  timeout 80 python3 benchmarks/bench_augment.py --device gpu --budget 60 --repeats 5 \
+    --no-policies --output "$OUT/augment_gpu.md" > "$OUT/augment_gpu.log" 2>&1
+  echo "augment: exit $?"
+fi
+if part dropout; then
+  timeout 60 python3 benchmarks/bench_dropout.py > "$OUT/dropout_gpu.md" 2>&1
+  echo "dropout: exit $?"
+fi
+if part linear; then
+  timeout 70 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
+    --peers jreg,jaxopt --problems wide,diabetes --max-seconds 55 --peer-seconds 20 \
+    --output "$OUT/linear_gpu_f64.md" > "$OUT/linear_gpu_f64.log" 2>&1
+  echo "linear float64: exit $?"
+  timeout 50 python3 benchmarks/bench_linear_model.py --device gpu --dtype float32 \
+    --peers jreg,jaxopt --max-seconds 35 --peer-seconds 15 --no-cv \
+    --output "$OUT/linear_gpu_f32.md" > "$OUT/linear_gpu_f32.log" 2>&1
+  echo "linear float32: exit $?"
+fi
+if part cli; then
+  timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
+    > "$OUT/jreg_bench_gpu.md" 2>&1
+  echo "jreg bench: exit $?"
+fi
 tail -n 5 "$OUT"/*.md
