@@ -15,6 +15,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import enet_path as sk_enet_path
 
 from jreg import solvers
+from jreg.penalties import L1
 
 REL_SUBOPT = 1e-6
 
@@ -244,19 +245,6 @@ def test_bad_input_errors_name_the_argument():
         solvers.solve_enet(x, y, 0.1, sample_weight=-np.ones(len(y)))
 
 
-class L1:
-    """A plain (non-pytree) penalty object: only .value and .prox."""
-
-    def __init__(self, l1):
-        self.l1 = l1
-
-    def value(self, w):
-        return self.l1 * jnp.sum(jnp.abs(w))
-
-    def prox(self, w, scaling=1.0):
-        return jnp.sign(w) * jnp.maximum(jnp.abs(w) - scaling * self.l1, 0.0)
-
-
 class _NonNegL2:
     """A penalty without a known conjugate: ½‖w‖² + indicator(w ≥ 0)."""
 
@@ -270,7 +258,7 @@ class _NonNegL2:
 def test_fista_matches_cd_with_certified_gap():
     x, y = DESIGNS["tall"]
     alpha = 0.05
-    res = solvers.fista(x, y, L1(alpha), tol=1e-10, max_iter=20000)
+    res = solvers.fista(x, y, L1(alpha), tol=1e-10, max_iter=20000)  # jreg.penalties.L1
     ref = solvers.solve_enet(x, y, alpha, tol=1e-12, max_iter=100000)
     assert bool(res.converged) and np.isfinite(float(res.gap))
     np.testing.assert_allclose(np.asarray(res.coef), np.asarray(ref.coef), atol=1e-5)
@@ -293,15 +281,19 @@ def test_fista_uncertified_penalty_reports_nan_gap():
 
 
 def test_enet_strengths_mapping():
-    class L2:
-        l2 = 0.3
+    from jreg import penalties
 
-    class ElasticNet:
-        alpha, l1_ratio = 2.0, 0.25
-
-    assert solvers.enet_strengths(L2()) == (0.0, 0.6)
-    assert solvers.enet_strengths(ElasticNet()) == (0.5, 1.5)
+    assert solvers.enet_strengths(penalties.L1(0.5)) == (0.5, 0.0)
+    assert solvers.enet_strengths(penalties.L2(0.3)) == (0.0, 0.6)
+    assert solvers.enet_strengths(penalties.L1L2(0.1, 0.3)) == (0.1, 0.6)
+    assert solvers.enet_strengths(penalties.ElasticNet(2.0, 0.25)) == (0.5, 1.5)
     assert solvers.enet_strengths(_NonNegL2()) is None
+
+    class L1:  # same name, not jreg's penalty: its meaning is unknown, so no gap
+        l1 = 0.5
+
+    assert solvers.enet_strengths(L1()) is None
+    assert solvers.enet_strengths(penalties.L1(np.array([0.1, 0.2]))) is None
 
 
 def test_fista_with_jreg_penalty_objects():

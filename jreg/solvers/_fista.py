@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jreg import penalties
 from jreg._checks import check_finite, check_nonnegative, is_concrete
 from jreg.solvers._api import SolverResult, jit_by_size, pick_jit
 from jreg.solvers._datafits import Quadratic
@@ -15,34 +16,34 @@ __all__ = ["fista", "enet_strengths"]
 
 
 def enet_strengths(penalty):
-    r"""``(λ₁, λ₂)`` with ``g(w) = λ₁‖w‖₁ + ½λ₂‖w‖²`` for the elastic-net family, else None.
+    r"""``(λ₁, λ₂)`` with $g(w) = λ_1\|w\|_1 + \tfrac12 λ_2\|w\|^2$ for the elastic-net family.
 
-    Recognises jreg's penalty objects by their documented names and fields:
-    ``L1(l1)`` → ``(l1, 0)``, ``L2(l2)`` (``l2·Σw²``) → ``(0, 2·l2)``,
+    ``L1(l1)`` → ``(l1, 0)``, ``L2(l2)`` (``l2·Σw²``, no ½) → ``(0, 2·l2)``,
     ``L1L2(l1, l2)`` → ``(l1, 2·l2)``, ``ElasticNet(alpha, l1_ratio)`` →
-    ``(αρ, α(1−ρ))``. Only scalar strengths qualify (per-coordinate weights have no
-    closed-form gap here).
+    ``(αρ, α(1−ρ))``. Any other penalty, or per-coordinate strengths (which have no
+    closed-form gap here), gives ``None``.
+
+    Examples:
+      >>> from jreg.penalties import ElasticNet, L1L2
+      >>> from jreg.solvers import enet_strengths
+      >>> print(enet_strengths(L1L2(l1=0.5, l2=0.25)))
+      (0.5, 0.5)
+      >>> print(enet_strengths(ElasticNet(alpha=2.0, l1_ratio=0.75)))
+      (1.5, 0.5)
     """
-    name = type(penalty).__name__
-    fields = {
-        "L1": ("l1",),
-        "L2": ("l2",),
-        "L1L2": ("l1", "l2"),
-        "ElasticNet": ("alpha", "l1_ratio"),
-    }.get(name)
-    if fields is None or not all(hasattr(penalty, f) for f in fields):
+    if isinstance(penalty, penalties.L1):
+        values = (penalty.l1, 0.0)
+    elif isinstance(penalty, penalties.L2):
+        values = (0.0, 2.0 * penalty.l2)
+    elif isinstance(penalty, penalties.L1L2):
+        values = (penalty.l1, 2.0 * penalty.l2)
+    elif isinstance(penalty, penalties.ElasticNet):
+        values = (penalty.alpha * penalty.l1_ratio, penalty.alpha * (1.0 - penalty.l1_ratio))
+    else:
         return None
-    values = [getattr(penalty, f) for f in fields]
     if any(np.ndim(v) != 0 for v in values):
         return None
-    if name == "L1":
-        return values[0], 0.0
-    if name == "L2":
-        return 0.0, 2.0 * values[0]
-    if name == "L1L2":
-        return values[0], 2.0 * values[1]
-    alpha, rho = values
-    return alpha * rho, alpha * (1.0 - rho)
+    return values
 
 
 def _power_iteration(xc, weights, n_steps=30):
