@@ -33,7 +33,7 @@ Timing: compile time (``lower().compile()``) reported separately; then the media
 ratios are relative to jreg (``> 1`` means jreg is faster). Also reports jreg's compile
 times of the fused pipeline and of the policies (RandAugment, TrivialAugment, AugMix).
 
-Run (CPU):  python benchmarks/bench_augment.py --output results.md   (tables go to docs/benchmarks.md)
+Run (CPU):  python benchmarks/bench_augment.py --output results.md  (-> docs/benchmarks.md)
 Run (GPU):  python benchmarks/bench_augment.py --device gpu --budget 420
 """
 
