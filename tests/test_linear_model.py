@@ -263,3 +263,15 @@ def test_bad_input_and_documented_behaviour():
         warnings.simplefilter("always")
         jl.Lasso(alpha=0.0, max_iter=5).fit(x, y)
     assert any("alpha=0" in str(w.message) for w in caught)
+
+
+def test_refits_with_new_hyperparameters_do_not_recompile():
+    from jreg.solvers import _api
+
+    x, y = DATA["square"]
+    jl.ElasticNet(alpha=0.1, l1_ratio=0.5).fit(x, y)
+    jitted = _api.pick_jit(_api._multi_path_jits, x.size, x)
+    size = jitted._cache_size()
+    for alpha, rho, tol, max_iter in [(0.3, 0.2, 1e-6, 50), (0.01, 0.9, 1e-9, 5000)]:
+        jl.ElasticNet(alpha=alpha, l1_ratio=rho, tol=tol, max_iter=max_iter).fit(x, y)
+    assert jitted._cache_size() == size
