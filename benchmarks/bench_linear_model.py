@@ -228,7 +228,8 @@ def measure(peer, x, y, alphas, l1_ratio, target):
         worst = float(np.max(relative_gaps(x, y, coefs, alphas, l1_ratio)))
         if worst <= target:
             break
-        if spent > ARGS.peer_seconds or attempt == ARGS.max_tighten:
+        # a tighter tolerance costs at least as much as this attempt: stop if it won't fit
+        if spent + first > ARGS.peer_seconds or attempt == ARGS.max_tighten:
             return first, None, tol, worst, "not certified"
         tol /= 10.0
     runs = []
