@@ -267,15 +267,14 @@ def run_cv(x, y, tol):
 
 # --------------------------------------------------------------------------- report
 def versions():
-    import importlib
+    import importlib.metadata
 
     parts = [f"jreg {jreg.__version__}", f"jax {jax.__version__}",
              f"scikit-learn {sklearn.__version__}", f"numpy {np.__version__}"]
     for mod in ("celer", "skglm", "jaxopt"):
         try:
-            m = importlib.import_module(mod)
-            parts.append(f"{mod} {getattr(m, '__version__', '?')}")
-        except ImportError:
+            parts.append(f"{mod} {importlib.metadata.version(mod)}")
+        except importlib.metadata.PackageNotFoundError:
             parts.append(f"{mod} missing")
     return ", ".join(parts)
 
