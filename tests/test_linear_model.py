@@ -275,3 +275,41 @@ def test_refits_with_new_hyperparameters_do_not_recompile():
     for alpha, rho, tol, max_iter in [(0.3, 0.2, 1e-6, 50), (0.01, 0.9, 1e-9, 5000)]:
         jl.ElasticNet(alpha=alpha, l1_ratio=rho, tol=tol, max_iter=max_iter).fit(x, y)
     assert jitted._cache_size() == size
+
+
+def test_cv_gram_variant_with_weights_and_no_intercept_matches_sklearn():
+    """Fold Gram matrices from G - X_test^T X_test, with weights and without intercept."""
+    x, y = DATA["tall"]  # n_train > p: the Gram variant with the fold-Gram shortcut
+    sw = np.random.default_rng(2).uniform(0.2, 2.0, len(y))
+    for kw in ({"fit_intercept": True}, {"fit_intercept": False}):
+        mine = jl.LassoCV(cv=KFold(4), tol=1e-11, max_iter=100000, alphas=30, **kw)
+        mine.fit(x, y, sample_weight=sw)
+        ref = sk.LassoCV(cv=KFold(4), tol=1e-11, max_iter=100000, alphas=30, **kw)
+        ref.fit(x, y, sample_weight=sw)
+        np.testing.assert_allclose(mine.alphas_, ref.alphas_, rtol=1e-13)
+        np.testing.assert_allclose(mine.mse_path_, ref.mse_path_, rtol=1e-6)
+        assert mine.alpha_ == ref.alpha_
+
+
+def test_cv_vmap_batching_equals_map_batching():
+    """The accelerator batching (vmap over folds and l1_ratios) gives the CPU results."""
+    import jax.numpy as jnp
+
+    from jreg.linear_model import _cv
+    from jreg.solvers import _cd
+
+    x, y = DATA["wide"]
+    folds = list(KFold(3).split(x))
+    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, len(y), np.float64)]
+    ratios = np.array([0.5, 1.0])
+    alphas = np.array([np.geomspace(1.0, 0.01, 6) / r for r in ratios])
+    out = {}
+    for batch in ("map", "vmap"):
+        out[batch] = _cv._cv_mse_jits[-1](
+            jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
+            jnp.asarray(ratios), jnp.asarray(1e-10), jnp.asarray(10000, jnp.int32),
+            fit_intercept=True, positive=False, gram=False, settings=_cd.CDSettings(),
+            batch=batch,
+        )
+    np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=1e-8)
+    assert np.all(np.asarray(out["vmap"][1]))

@@ -1,7 +1,7 @@
 """scikit-learn's check_estimator on the six estimators.
 
-Slow (dozens of fits on many shapes, each compiling once); Ridge and RidgeCV (exact
-solvers, few compilations) run by default, the coordinate-descent ones with ``-m slow``.
+Slow (dozens of fits on many shapes, each compiling once): Ridge (exact solver, few
+compilations) runs by default, the five others with ``-m slow`` (about 10-60 s each).
 """
 
 import warnings
@@ -32,7 +32,7 @@ EXPECTED = {
 
 def _params(name):
     marks = [pytest.mark.slow]
-    if name in ("Ridge", "RidgeCV"):
+    if name == "Ridge":
         marks.append(pytest.mark.ci)
     return pytest.param(name, marks=marks)
 
