@@ -129,8 +129,16 @@ def _update_if_moved(op, aux, idx, rows, dw):
     """
 
     def update(aux):
-        r = _block_rows(op, idx) if rows is None else rows
-        return _block_update(op, aux, r, dw)
+        if isinstance(op, GramOp):
+            # Σ_k dw_k·Q[idx_k] as one elementwise expression: XLA fuses the row slices
+            # into a single pass over Qw instead of materialising the B rows first
+            # (2x faster epochs at p=2000; the same form was slower for the residual op)
+            total = aux
+            for k in range(idx.shape[0]):
+                total = total + dw[k] * jax.lax.dynamic_index_in_dim(op.gram, idx[k], 0,
+                                                                     keepdims=False)
+            return total
+        return _block_update(op, aux, _rows(op.xt, idx) if rows is None else rows, dw)
 
     return jax.lax.cond(jnp.any(dw != 0), update, lambda aux: aux, aux)
 
