@@ -8,6 +8,7 @@ meaning of ``factor`` for the layer of the same name.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -17,6 +18,7 @@ from jreg._checks import check_interval
 from jreg.augment._common import (
     as_image_batch,
     check_probability,
+    check_size,
     check_value_range,
     factor_range,
     per_example,
@@ -455,40 +457,48 @@ def posterize(images: Any, bits: Any, *, value_range: tuple[float, float]) -> ja
     return restore(_posterize(batch, bits, lo, hi), unbatched)
 
 
-@jax.jit
-def _equalize(batch, lo, hi):
+@functools.partial(jax.jit, static_argnames=("bins",))
+def _equalize(batch, lo, hi, bins=256):
     n, h, w, c = batch.shape
-    levels = _levels(batch, lo, hi).astype(jnp.int32)  # (N, H, W, C)
+    top_level = bins - 1
+    xn = jnp.clip(_normalise(batch, lo, hi), 0, 1)
+    levels = jnp.round(xn * top_level).astype(jnp.int32)  # (N, H, W, C)
     planes = jnp.moveaxis(levels, -1, 1).reshape(n * c, h * w)
-    index = planes + 256 * jnp.arange(n * c, dtype=jnp.int32)[:, None]
-    hist = jnp.zeros((n * c * 256,), jnp.int32).at[index.ravel()].add(1).reshape(n * c, 256)
-    top = 255 - jnp.argmax(hist[:, ::-1] > 0, axis=1)  # largest level present
+    index = planes + bins * jnp.arange(n * c, dtype=jnp.int32)[:, None]
+    hist = jnp.zeros((n * c * bins,), jnp.int32).at[index.ravel()].add(1).reshape(n * c, bins)
+    top = top_level - jnp.argmax(hist[:, ::-1] > 0, axis=1)  # largest level present
     count_top = jnp.take_along_axis(hist, top[:, None], axis=1)[:, 0]
-    step = (h * w - count_top) // 255
+    step = (h * w - count_top) // top_level
     safe_step = jnp.maximum(step, 1)[:, None]
     before = jnp.cumsum(hist, axis=1) - hist  # pixels strictly below each level
-    lut = jnp.minimum((safe_step // 2 + before) // safe_step, 255)
-    lut = jnp.where(step[:, None] > 0, lut, jnp.arange(256, dtype=jnp.int32))
+    lut = jnp.minimum((safe_step // 2 + before) // safe_step, top_level)
+    lut = jnp.where(step[:, None] > 0, lut, jnp.arange(bins, dtype=jnp.int32))
     mapped = jnp.take_along_axis(lut, planes, axis=1)
     mapped = jnp.moveaxis(mapped.reshape(n, c, h, w), 1, -1)
-    return _denormalise(mapped.astype(batch.dtype) / 255, lo, hi)
+    return _denormalise(mapped.astype(batch.dtype) / top_level, lo, hi)
 
 
-def equalize(images: Any, *, value_range: tuple[float, float]) -> jax.Array:
+def equalize(images: Any, *, value_range: tuple[float, float], bins: int = 256) -> jax.Array:
     r"""Histogram equalisation of each channel (PIL's ``ImageOps.equalize``).
 
-    On the 256 levels :math:`v` of ``value_range`` with histogram :math:`n_v`:
-    :math:`\text{step} = \lfloor (\sum_v n_v - n_{v_{\max}}) / 255 \rfloor` (without the
-    topmost level present) and the level map
-    :math:`v \mapsto \min(255, \lfloor (\lfloor \text{step}/2 \rfloor + \sum_{u<v} n_u) /
-    \text{step} \rfloor)`; identity when ``step == 0``.
+    On the :math:`B` = ``bins`` levels :math:`v = \mathrm{round}((B-1)\,x_n)` of
+    ``value_range`` (:math:`x_n` the value scaled to ``[0, 1]``) with histogram
+    :math:`n_v`: :math:`\text{step} = \lfloor (\sum_v n_v - n_{v_{\max}}) / (B-1)
+    \rfloor` (without the topmost level present) and the level map
+    :math:`v \mapsto \min(B-1, \lfloor (\lfloor \text{step}/2 \rfloor + \sum_{u<v} n_u) /
+    \text{step} \rfloor)`; identity when ``step == 0``. With ``bins=256`` this is PIL's
+    8-bit algorithm exactly.
 
     Args:
       images: float ``(N, H, W, C)`` or ``(H, W, C)``.
       value_range: ``(lo, hi)``.
+      bins: number of levels :math:`B \ge 2` (static), default 256.
 
     Returns:
-      Equalised images (on the 256 levels of ``value_range``).
+      Equalised images (on the ``bins`` levels of ``value_range``).
+
+    Raises:
+      ValueError: ``bins`` below 2.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -498,8 +508,11 @@ def equalize(images: Any, *, value_range: tuple[float, float]) -> jax.Array:
       [  0. 128. 255.]
     """
     lo, hi = check_value_range(value_range)
+    check_size(bins, "bins")
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2; got {bins}.")
     batch, unbatched = as_image_batch(images)
-    return restore(_equalize(batch, lo, hi), unbatched)
+    return restore(_equalize(batch, lo, hi, bins=bins), unbatched)
 
 
 @jax.jit

@@ -7,7 +7,9 @@ an ``nnx.Rngs`` stream (default ``'dropout'``) or an explicit ``key=`` at call t
 
 from ._augmentation import AugmentationPipeline as AugmentationPipeline
 from ._augmentation import AugMix as AugMix
+from ._augmentation import AutoContrast as AutoContrast
 from ._augmentation import CutMix as CutMix
+from ._augmentation import Equalization as Equalization
 from ._augmentation import MixUp as MixUp
 from ._augmentation import RandAugment as RandAugment
 from ._augmentation import RandomBrightness as RandomBrightness
@@ -22,6 +24,7 @@ from ._augmentation import RandomHue as RandomHue
 from ._augmentation import RandomInvert as RandomInvert
 from ._augmentation import RandomPerspective as RandomPerspective
 from ._augmentation import RandomPosterization as RandomPosterization
+from ._augmentation import RandomResizedCrop as RandomResizedCrop
 from ._augmentation import RandomRotation as RandomRotation
 from ._augmentation import RandomSaturation as RandomSaturation
 from ._augmentation import RandomSharpness as RandomSharpness
@@ -30,6 +33,14 @@ from ._augmentation import RandomTranslation as RandomTranslation
 from ._augmentation import RandomZoom as RandomZoom
 from ._augmentation import Solarization as Solarization
 from ._augmentation import TrivialAugment as TrivialAugment
+from ._augmentation_audio_text import FrequencyMasking as FrequencyMasking
+from ._augmentation_audio_text import RandomGain as RandomGain
+from ._augmentation_audio_text import RandomNoise as RandomNoise
+from ._augmentation_audio_text import RandomTimeShift as RandomTimeShift
+from ._augmentation_audio_text import RandomTokenReplacement as RandomTokenReplacement
+from ._augmentation_audio_text import SpanMasking as SpanMasking
+from ._augmentation_audio_text import TimeMasking as TimeMasking
+from ._augmentation_audio_text import TokenDropout as TokenDropout
 from ._constraints import MaxNorm as MaxNorm
 from ._constraints import MinMaxNorm as MinMaxNorm
 from ._constraints import NonNeg as NonNeg
@@ -58,11 +69,14 @@ __all__ = [
     "AlphaDropout",
     "AugMix",
     "AugmentationPipeline",
+    "AutoContrast",
     "CutMix",
     "DropBlock2D",
     "DropConnect",
     "DropPath",
     "Dropout",
+    "Equalization",
+    "FrequencyMasking",
     "GaussianDropout",
     "GaussianNoise",
     "MaxNorm",
@@ -77,22 +91,30 @@ __all__ = [
     "RandomCrop",
     "RandomErasing",
     "RandomFlip",
+    "RandomGain",
     "RandomGaussianBlur",
     "RandomGrayscale",
     "RandomHue",
     "RandomInvert",
+    "RandomNoise",
     "RandomPerspective",
     "RandomPosterization",
+    "RandomResizedCrop",
     "RandomRotation",
     "RandomSaturation",
     "RandomSharpness",
     "RandomShear",
+    "RandomTimeShift",
+    "RandomTokenReplacement",
     "RandomTranslation",
     "RandomZoom",
     "Solarization",
+    "SpanMasking",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "TimeMasking",
+    "TokenDropout",
     "TrivialAugment",
     "UnitNorm",
     "activity_loss",

@@ -28,7 +28,7 @@ from flax import nnx
 
 from jreg import augment
 from jreg.augment._common import FILL_MODES, INTERPOLATIONS, check_choice, factor_range
-from jreg.augment._geometry import FLIP_MODES
+from jreg.augment._geometry import FLIP_MODES, _crop_box_ranges
 
 from ._random_module import RandomModule, RngsLike
 
@@ -101,6 +101,19 @@ class _GeometricLayer(_Layer):
     def _warp_settings(self):
         return (self.fill_mode, self.interpolation, self.fill_value)
 
+    def _fusion_settings(self):
+        """``(fill modes this layer accepts, interpolation, fill_value or None)``."""
+        fill_value = self.fill_value if self.fill_mode == "constant" else None
+        return (frozenset((self.fill_mode,)), self.interpolation, fill_value)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """The ``(height, width)`` of the output for an input of that size."""
+        return height, width
+
+    def eval_matrix(self, batch_size, height, width, dtype):
+        """The eval-mode transform, or ``None`` when eval mode is the identity."""
+        return None
+
     def _augment(self, key, images):
         return augment.random_affine(
             key,
@@ -146,6 +159,9 @@ class RandomFlip(_GeometricLayer):
 
     def _affine_kwargs(self):
         return dict(flip=self.mode)
+
+    def _fusion_settings(self):
+        return None  # flips are exact: they fuse with any run
 
     def _augment(self, key, images):
         return augment.random_flip(key, images, mode=self.mode)
@@ -440,6 +456,132 @@ class RandomCrop(_Layer):
 
     def _augment(self, key, images):
         return augment.random_crop(key, images, self.height, self.width)
+
+
+class RandomResizedCrop(_GeometricLayer):
+    r"""Crop a random box and resize it to ``height × width`` (torchvision / keras_cv).
+
+    Keras 3 has no such layer; the meaning is torchvision's ``RandomResizedCrop`` (and
+    keras_cv's ``RandomCropAndResize``): per image a box of area
+    :math:`U(s_0, s_1)\,HW` and aspect ratio :math:`w/h = \exp U(\log r_0, \log r_1)`
+    (sides clipped to the image instead of torchvision's rejection sampling), at a
+    uniform position, resized to ``height × width`` with half-pixel centres. See
+    ``augment.random_resized_crop``.
+
+    In eval mode the layer takes the largest centred box with the output's aspect ratio
+    and resizes it (what Keras' ``RandomCrop`` documents for inference), so the output
+    shape is the same in both modes. The layer is geometric: ``AugmentationPipeline``
+    fuses it with neighbouring geometric layers (with ``fill_mode`` ``"reflect"`` or
+    ``"nearest"``, which agree on the crop's half-pixel border) into one resample.
+
+    Args:
+      height: output height.
+      width: output width.
+      scale: area fraction range ``(s_0, s_1)``, ``0 < s_0 <= s_1 <= 1``, default
+        ``(0.08, 1.0)``.
+      ratio: aspect-ratio (width / height) range ``(r_0, r_1)``, default ``(3/4, 4/3)``.
+      interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+      deterministic: ``True`` builds the layer in eval mode.
+      rng_collection: the ``nnx.Rngs`` stream to fork, default ``'augment'``.
+      rngs: an ``nnx.Rngs`` or ``nnx.RngStream``.
+
+    References:
+      Szegedy et al., "Going deeper with convolutions", CVPR 2015.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> from jreg.nn import RandomResizedCrop
+      >>> layer = RandomResizedCrop(4, 6, rngs=nnx.Rngs(0))
+      >>> layer(jnp.ones((2, 8, 8, 3))).shape, layer(jnp.ones((8, 8, 3)), deterministic=True).shape
+      ((2, 4, 6, 3), (4, 6, 3))
+      >>> half = RandomResizedCrop(2, 2, deterministic=True)  # eval mode: resize (4, 4) -> (2, 2)
+      >>> print(half(jnp.arange(16.0).reshape(4, 4, 1))[..., 0])
+      [[ 2.5  4.5]
+       [10.5 12.5]]
+    """
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        interpolation: str = "bilinear",
+        *,
+        deterministic: bool | None = False,
+        rng_collection: str = "augment",
+        rngs: nnx.Rngs | nnx.RngStream | None = None,
+    ):
+        augment._common.check_size(height, "height")
+        augment._common.check_size(width, "width")
+        self.scale, self.ratio = _crop_box_ranges(scale, ratio)
+        self.height = height
+        self.width = width
+        self._init_warp("nearest", interpolation, 0.0)
+        self._setup(deterministic, rng_collection, rngs)
+
+    def _fusion_settings(self):
+        # the box lies inside the image: only its half-pixel border is read outside, where
+        # "reflect" and "nearest" give the same values
+        return (frozenset(("reflect", "nearest")), self.interpolation, None)
+
+    def output_size(self, height, width):
+        """The output is ``(self.height, self.width)`` whatever the input size."""
+        return self.height, self.width
+
+    def sample_matrix(self, key, batch_size, height, width, dtype):
+        """Draw the ``(N, 3, 3)`` crop transforms (``augment.random_resized_crop_matrix``)."""
+        return augment.random_resized_crop_matrix(
+            key,
+            batch_size,
+            height,
+            width,
+            self.height,
+            self.width,
+            scale=self.scale,
+            ratio=self.ratio,
+            dtype=dtype,
+        )
+
+    def eval_matrix(self, batch_size, height, width, dtype):
+        """The centred crop of the output's aspect ratio, resized: ``(N, 3, 3)``."""
+        box_h = min(float(height), width * self.height / self.width)
+        box_w = min(float(width), height * self.width / self.height)
+        sx, sy = box_w / self.width, box_h / self.height
+        x0, y0 = (width - box_w) / 2, (height - box_h) / 2
+        matrix = jnp.array(
+            [[sx, 0.0, x0 + 0.5 * sx - 0.5], [0.0, sy, y0 + 0.5 * sy - 0.5], [0.0, 0.0, 1.0]],
+            dtype=dtype,
+        )
+        return jnp.broadcast_to(matrix, (batch_size, 3, 3))
+
+    def _resample(self, images, matrix):
+        return augment.affine_transform(
+            images,
+            matrix,
+            fill_mode=self.fill_mode,
+            interpolation=self.interpolation,
+            output_shape=(self.height, self.width),
+        )
+
+    def _identity(self, inputs):
+        images = _float_images(inputs)
+        batch = images if images.ndim == 4 else images[None]
+        n, h, w, _ = batch.shape
+        out = self._resample(batch, self.eval_matrix(n, h, w, batch.dtype))
+        return out if images.ndim == 4 else out[0]
+
+    def _augment(self, key, images):
+        return augment.random_resized_crop(
+            key,
+            images,
+            self.height,
+            self.width,
+            scale=self.scale,
+            ratio=self.ratio,
+            interpolation=self.interpolation,
+        )
 
 
 class _ColorLayer(_Layer):
@@ -764,6 +906,96 @@ class Solarization(_ColorLayer):
             addition_factor=self.addition_factor,
             value_range=self.value_range,
         )
+
+
+class _DeterministicLayer(nnx.Module):
+    """A fixed (not random) image transform, applied in train AND eval mode.
+
+    It holds no random state; ``deterministic=``, ``rngs=`` and ``key=`` are accepted at
+    call time (so pipelines can pass them to every layer) and ignored.
+    """
+
+    def __call__(
+        self,
+        inputs: Any,
+        *,
+        deterministic: bool | None = None,
+        rngs: RngsLike = None,
+        key: jax.Array | None = None,
+    ) -> jax.Array:
+        """Transform ``inputs`` (in both modes).
+
+        Args:
+          inputs: images ``(N, H, W, C)`` or ``(H, W, C)``.
+          deterministic: ignored (the transform is the same in both modes).
+          rngs: ignored.
+          key: ignored.
+
+        Returns:
+          The transformed images.
+        """
+        return self._transform(_float_images(inputs))
+
+
+class Equalization(_DeterministicLayer):
+    r"""Histogram equalisation per image and channel (Keras ``Equalization``).
+
+    PIL's algorithm on ``bins`` levels of ``value_range`` (``augment.equalize``). Not
+    random, so it is applied in train and in eval mode alike, as Keras documents ("At
+    inference time, the equalization is consistently applied"; Keras 3's code returns
+    the input unchanged when ``training=False``, contradicting its documentation — we
+    follow the documentation, so that a model sees equalised images in both modes).
+    Keras builds its level map as :math:`\mathrm{round}(255 (c_v - c_{\min}) / (N -
+    c_{\min}))` (OpenCV's rule); PIL's map used here differs from it by at most a few
+    levels.
+
+    Args:
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+      bins: number of levels (histogram bins), Keras' default 256.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jreg.nn import Equalization
+      >>> x = jnp.repeat(jnp.array([0.0, 1.0, 2.0, 3.0]), 128).reshape(1, 512, 1)
+      >>> print(jnp.unique(Equalization()(x)))
+      [  0. 128. 255.]
+    """
+
+    def __init__(self, value_range: tuple[float, float] = _DEFAULT_RANGE, bins: int = 256):
+        self.value_range = tuple(augment._common.check_value_range(value_range))
+        augment._common.check_size(bins, "bins")
+        if bins < 2:
+            raise ValueError(f"bins must be at least 2; got {bins}.")
+        self.bins = bins
+
+    def _transform(self, images):
+        return augment.equalize(images, value_range=self.value_range, bins=self.bins)
+
+
+class AutoContrast(_DeterministicLayer):
+    r"""Stretch each channel of each image to the full value range (Keras ``AutoContrast``).
+
+    :math:`lo + (x - m)(hi - lo)/(M - m)` with :math:`m, M` the channel's minimum and
+    maximum over the image; constant channels are unchanged (``augment.autocontrast``).
+    Not random; applied in train and in eval mode, as Keras ("active at both training and
+    inference time").
+
+    Args:
+      value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jreg.nn import AutoContrast
+      >>> x = jnp.array([[[0.25], [0.5], [0.75]]])
+      >>> print(AutoContrast(value_range=(0, 1))(x)[0, :, 0])
+      [0.  0.5 1. ]
+    """
+
+    def __init__(self, value_range: tuple[float, float] = _DEFAULT_RANGE):
+        self.value_range = tuple(augment._common.check_value_range(value_range))
+
+    def _transform(self, images):
+        return augment.autocontrast(images, value_range=self.value_range)
 
 
 class RandomGaussianBlur(_Layer):
@@ -1205,15 +1437,13 @@ class AugmentationPipeline(nnx.Module):
         settings = None
         for layer in self.layers:
             if isinstance(layer, _GeometricLayer):
-                own = None if isinstance(layer, RandomFlip) else layer._warp_settings()
-                if (
-                    groups
-                    and isinstance(groups[-1], list)
-                    and (own is None or settings is None or own == settings)
-                ):
-                    groups[-1].append(layer)
-                    settings = settings or own
-                    continue
+                own = layer._fusion_settings()
+                if groups and isinstance(groups[-1], list):
+                    joined = _join_settings(settings, own)
+                    if joined is not _CONFLICT:
+                        groups[-1].append(layer)
+                        settings = joined
+                        continue
                 groups.append([layer])
                 settings = own
             else:
@@ -1252,35 +1482,68 @@ class AugmentationPipeline(nnx.Module):
         return x
 
     def _fused(self, group, x, deterministic, layer_rngs):
-        active = [
-            (layer, r)
-            for layer, r in zip(group, layer_rngs, strict=True)
-            if not layer._deterministic(deterministic)
-        ]
-        if not active:
-            return x
-        if len(active) == 1:
-            layer, r = active[0]
-            return layer(x, deterministic=False, rngs=r)
+        # a layer takes part in train mode, or in eval mode when that is not the identity
         images = _float_images(x)
         batch = images if images.ndim == 4 else images[None]
         n, h, w, _ = batch.shape
+        active = []
+        for layer, r in zip(group, layer_rngs, strict=True):
+            off = layer._deterministic(deterministic)
+            if off and layer.eval_matrix(n, h, w, batch.dtype) is None:
+                continue
+            active.append((layer, r, off))
+        if not active:
+            return x
+        if len(active) == 1:
+            layer, r, off = active[0]
+            return layer(x, deterministic=off, rngs=None if off else r)
         matrices = []
         settings = None
-        for layer, r in active:
-            matrices.append(layer.sample_matrix(layer._next_key(r, None), n, h, w, batch.dtype))
-            if not isinstance(layer, RandomFlip):
-                settings = settings or layer._warp_settings()
+        for layer, r, off in active:
+            if off:
+                matrices.append(layer.eval_matrix(n, h, w, batch.dtype))
+            else:
+                key = layer._next_key(r, None)
+                matrices.append(layer.sample_matrix(key, n, h, w, batch.dtype))
+            h, w = layer.output_size(h, w)
+            settings = _join_settings(settings, layer._fusion_settings())
         matrix = _product(matrices)
-        fill_mode, interpolation, fill_value = settings or ("reflect", "nearest", 0.0)
+        fill_mode, interpolation, fill_value = _concrete_settings(settings)
         out = augment.affine_transform(
             batch,
             matrix,
             fill_mode=fill_mode,
             fill_value=fill_value,
             interpolation=interpolation,
+            output_shape=(h, w),
         )
         return out if images.ndim == 4 else out[0]
+
+
+_CONFLICT = object()
+
+
+def _join_settings(settings, own):
+    """Resample settings a run and a layer both accept, or ``_CONFLICT``.
+
+    A settings tuple is ``(fill modes accepted, interpolation, fill_value or None)``;
+    ``None`` (flips) accepts everything.
+    """
+    if settings is None or own is None:
+        return own if settings is None else settings
+    modes = settings[0] & own[0]
+    values = {v for v in (settings[2], own[2]) if v is not None}
+    if not modes or settings[1] != own[1] or len(values) > 1:
+        return _CONFLICT
+    return (modes, settings[1], values.pop() if values else None)
+
+
+def _concrete_settings(settings):
+    if settings is None:  # flips only: exact whatever the settings
+        return "reflect", "nearest", 0.0
+    modes, interpolation, fill_value = settings
+    fill_mode = "nearest" if "nearest" in modes else min(modes)
+    return fill_mode, interpolation, 0.0 if fill_value is None else fill_value
 
 
 @jax.jit
