@@ -222,7 +222,9 @@ def main(argv=None):
             kernels=kernels,
         )
     clock = time.perf_counter if args.clock == "wall" else time.process_time
+    load_before = os.getloadavg()
     medians, rounds = time_rounds(variants, steps, repeats, clock)
+    load_after = os.getloadavg()
     same_program = variants["jreg.nn.Dropout"]["text"] == variants["nnx.Dropout"]["text"]
 
     device = jax.devices()[0]
@@ -240,22 +242,35 @@ def main(argv=None):
         f"- step: MLP {width} -> {' -> '.join([str(width)] * args.depth)} -> 10, ReLU, dropout "
         f"after each hidden layer, batch {batch}, float32, softmax cross-entropy, Adam; "
         f"median of {repeats} interleaved rounds of {steps} steps; "
-        f"{'wall' if args.clock == 'wall' else 'process CPU'} time\n"
+        f"{'wall' if args.clock == 'wall' else 'process CPU'} time"
+    )
+    print(
+        "- load average (1, 5, 15 min) before timing: "
+        + ", ".join(f"{v:.2f}" for v in load_before)
+        + "; after: "
+        + ", ".join(f"{v:.2f}" for v in load_after)
+        + "\n"
     )
     reference = medians["nnx.Dropout"]
     jreg_dropout = medians["jreg.nn.Dropout"]
     print(
         "| variant | compile (s) | step, median (ms) | step, best round (ms) "
-        "| median vs nnx.Dropout | median vs jreg.nn.Dropout | HLO kernels (vs jreg.nn.Dropout) |"
+        "| median vs nnx.Dropout | median vs jreg.nn.Dropout "
+        "| paired vs jreg.nn.Dropout, median [quartiles] | HLO kernels (vs jreg.nn.Dropout) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     base_kernels = variants["jreg.nn.Dropout"]["kernels"]
     for name, entry in variants.items():
         step = medians[name]
+        # per-round ratio to jreg.nn.Dropout timed in the same round: slow drifts of the
+        # machine's load cancel, which the ratio of the two medians does not do
+        paired = 100 * (np.array(rounds[name]) / np.array(rounds["jreg.nn.Dropout"]) - 1)
+        low, middle, high = np.percentile(paired, [25, 50, 75])
         print(
             f"| {name} | {entry['compile']:.2f} | {1e3 * step:.3f} | "
             f"{1e3 * min(rounds[name]):.3f} | {step / reference:.3f} "
             f"| {100 * (step / jreg_dropout - 1):+.1f} % "
+            f"| {middle:+.1f} % [{low:+.1f}, {high:+.1f}] "
             f"| {entry['kernels']} ({entry['kernels'] - base_kernels:+d}) |"
         )
     print(
@@ -264,6 +279,14 @@ def main(argv=None):
         + ("IDENTICAL to" if same_program else "different from")
         + " the one with nnx.Dropout"
     )
+    penalty, by_hand = "jreg Dropout + L2 penalty", "jreg Dropout + L2 as 1e-4·Σw² (callable)"
+    if penalty in variants and by_hand in variants:
+        same = variants[penalty]["text"] == variants[by_hand]["text"]
+        print(
+            "the compiled step with L2(1e-4) through PenaltySpec is "
+            + ("IDENTICAL to" if same else "different from")
+            + " the one with the hand-written 1e-4·Σw²"
+        )
     spread = {n: (np.max(r) - np.min(r)) / np.median(r) for n, r in rounds.items()}
     print(
         f"\nround-to-round spread (max − min) / median: "

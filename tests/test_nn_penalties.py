@@ -254,6 +254,151 @@ def test_activity_regularization_bad_arguments():
         jnn.ActivityRegularization(l1=-0.1)
     with pytest.raises(TypeError, match="penalty must be"):
         jnn.ActivityRegularization(penalty=0.3)
+    for bad in ("0", True, 1.0):
+        with pytest.raises(TypeError, match="batch_axis must be an int or None"):
+            jnn.ActivityRegularization(l1=0.1, batch_axis=bad)
+    with pytest.raises(ValueError, match="batch_axis 2 is out of range"):
+        jnn.ActivityRegularization(l1=0.1, batch_axis=2)(jnp.ones((3, 2)))
+
+
+def keras_activity(h, l1, l2, n):
+    """Keras 3's activity penalty of ``h`` for a batch of ``n`` examples."""
+    return (l1 * jnp.sum(jnp.abs(h)) + l2 * jnp.sum(h**2)) / n
+
+
+def test_single_term_l1l2_costs_one_pass():
+    """``ActivityRegularization(l1=...)`` (an ``L1L2`` with ``l2=0``) computes no
+    ``0·Σx²``: the same program as ``L1``, as Keras skips a zero term."""
+    x = jnp.ones((3, 2))
+    pairs = ((jreg.penalties.L1L2(l1=0.2), L1(0.2)), (jreg.penalties.L1L2(l2=0.3), L2(0.3)))
+    for one_term, alone in pairs:
+        assert str(jax.make_jaxpr(one_term.value)(x)) == str(jax.make_jaxpr(alone.value)(x))
+    both = jreg.penalties.L1L2(0.2, 0.3)
+    np.testing.assert_allclose(both.value(x), 0.2 * 6 + 0.3 * 6, rtol=1e-12)
+    # a traced (or device-array) zero strength is not known to be zero: both terms
+    traced = jax.jit(lambda l2: jreg.penalties.L1L2(0.2, l2).value(x))(0.0)
+    np.testing.assert_allclose(traced, 0.2 * 6, rtol=1e-12)
+
+
+def test_activity_regularization_batch_axis():
+    x = jax.random.normal(jax.random.key(2), (4, 3, 2))  # time-major: (T, N, F)
+    layer = jnn.ActivityRegularization(l1=0.1, l2=0.01, batch_axis=1)
+    layer(x)
+    np.testing.assert_allclose(jnn.activity_loss(layer), keras_activity(x, 0.1, 0.01, 3))
+    single = jnn.ActivityRegularization(l1=0.1, l2=0.01, batch_axis=None)
+    single(x[0, 0])  # one example: not divided
+    np.testing.assert_allclose(jnn.activity_loss(single), keras_activity(x[0, 0], 0.1, 0.01, 1))
+
+
+def test_activity_regularization_per_example_vmap():
+    """Model broadcast, batch mapped: with ``axis_name`` the record is the mean over the
+    mapped axis, i.e. Keras' value for the whole batch; gradients flow through it."""
+    l1, l2 = 0.1, 0.01
+
+    def make(batch_axis):
+        return nnx.Sequential(
+            nnx.Linear(3, 4, param_dtype=jnp.float64, rngs=nnx.Rngs(0)),
+            jnn.ActivityRegularization(l1=l1, l2=l2, batch_axis=batch_axis, axis_name="batch"),
+        )
+
+    xs = jax.random.normal(jax.random.key(3), (6, 3))
+
+    @nnx.jit(static_argnums=2)
+    def value_and_grad(model, xs, per_example):
+        def loss(model):
+            apply = nnx.vmap(lambda m, x: m(x), in_axes=(None, 0), axis_name="batch")
+            # one example per call, or 3 micro-batches of 2 examples
+            ys = apply(model, xs if per_example else xs.reshape(3, 2, 3))
+            return 0.0 * jnp.sum(ys) + jnn.activity_loss(model)
+
+        return nnx.value_and_grad(loss)(model)
+
+    def by_hand(kernel, bias):
+        return keras_activity(xs @ kernel + bias, l1, l2, len(xs))
+
+    for batch_axis, per_example in ((None, True), (0, False)):
+        model = make(batch_axis)
+        value, grads = value_and_grad(model, xs, per_example)
+        kernel, bias = model.layers[0].kernel[...], model.layers[0].bias[...]
+        np.testing.assert_allclose(value, by_hand(kernel, bias), rtol=1e-12)
+        np.testing.assert_allclose(jnn.activity_loss(model), value, rtol=1e-12)  # unbatched
+        g_kernel, g_bias = jax.grad(by_hand, argnums=(0, 1))(kernel, bias)
+        np.testing.assert_allclose(grads.layers[0].kernel[...], g_kernel, rtol=1e-10)
+        np.testing.assert_allclose(grads.layers[0].bias[...], g_bias, rtol=1e-10)
+
+
+def stacked(make, size):
+    """``size`` independently initialized copies of ``make(rngs)``, stacked on axis 0."""
+
+    @nnx.split_rngs(splits=size)
+    @nnx.vmap(in_axes=(0,), out_axes=0)
+    def build(rngs):
+        return make(rngs)
+
+    return build(nnx.Rngs(0))
+
+
+def test_activity_regularization_ensemble_vmap_sums_members():
+    """Variables mapped (an ensemble): each member records its own value; they add up."""
+    ensemble = stacked(
+        lambda rngs: nnx.Sequential(
+            nnx.Linear(3, 2, param_dtype=jnp.float64, rngs=rngs),
+            jnn.ActivityRegularization(l2=0.05),
+        ),
+        size=3,
+    )
+    x = jax.random.normal(jax.random.key(4), (5, 3))
+    nnx.vmap(lambda m, x: m(x), in_axes=(0, None))(ensemble, x)
+    kernels, biases = ensemble.layers[0].kernel[...], ensemble.layers[0].bias[...]
+    assert ensemble.layers[1].activity_loss[...].shape == (3,)  # one record per member
+    expected = sum(keras_activity(x @ kernels[m] + biases[m], 0.0, 0.05, 5) for m in range(3))
+    np.testing.assert_allclose(jnn.activity_loss(ensemble), expected, rtol=1e-12)
+
+
+def test_activity_regularization_scan_over_layers_and_time():
+    # scan over a stack of layers: one record per layer, summed
+    blocks = stacked(
+        lambda rngs: nnx.Sequential(
+            nnx.Linear(4, 4, param_dtype=jnp.float64, rngs=rngs),
+            jnn.ActivityRegularization(l1=0.02, l2=0.01),
+        ),
+        size=3,
+    )
+    x = jax.random.normal(jax.random.key(5), (2, 4))
+
+    @nnx.scan(in_axes=(nnx.Carry, 0), out_axes=nnx.Carry)
+    def through(h, block):
+        return block(h)
+
+    def by_hand(kernels, biases):
+        h, total = x, 0.0
+        for layer in range(3):
+            h = h @ kernels[layer] + biases[layer]
+            total = total + keras_activity(h, 0.02, 0.01, 2)
+        return total
+
+    loss = lambda blocks: jnp.sum(0.0 * through(x, blocks)) + jnn.activity_loss(blocks)
+    value, grads = nnx.jit(nnx.value_and_grad(loss))(blocks)
+    kernels, biases = blocks.layers[0].kernel[...], blocks.layers[0].bias[...]
+    np.testing.assert_allclose(value, by_hand(kernels, biases), rtol=1e-12)
+    np.testing.assert_allclose(
+        grads.layers[0].kernel[...], jax.grad(by_hand)(kernels, biases), rtol=1e-10
+    )
+
+    # scan over time with the layer in the carry: each step overwrites the record, so
+    # return it from every step to sum over time
+    layer = jnn.ActivityRegularization(l2=0.1)
+    xs = jax.random.normal(jax.random.key(6), (4, 2, 3))  # (T, N, F)
+
+    @nnx.scan(in_axes=(nnx.Carry, 0), out_axes=(nnx.Carry, 0))
+    def over_time(layer, x_t):
+        layer(x_t)
+        return layer, jnn.activity_loss(layer)
+
+    _, per_step = over_time(layer, xs)
+    expected = [keras_activity(xs[t], 0.0, 0.1, 2) for t in range(4)]
+    np.testing.assert_allclose(per_step, expected, rtol=1e-12)
+    np.testing.assert_allclose(jnn.activity_loss(layer), expected[-1], rtol=1e-12)  # last step
 
 
 # ---------------------------------------------------------------- constraints

@@ -212,56 +212,111 @@ class ActivityRegularization(nnx.Module):
         \frac{g(x)}{N}, \qquad g(x) = \ell_1 \sum_i |x_i| + \ell_2 \sum_i x_i^2
         \ \text{(no ½)},
 
-    where :math:`N` is the batch size ``x.shape[0]`` (Keras 3 divides activity penalties
-    by the batch size; :math:`N = 1` for a scalar input). Put it after the layer whose
-    output you want to regularize, and add :func:`activity_loss` of the model to the
-    loss. Each call overwrites the recorded value (a layer called twice in one forward
-    pass keeps the last penalty), so no reset is needed between steps. The value is
-    recorded in train and eval mode alike.
+    where :math:`N` is the batch size ``x.shape[batch_axis]`` (Keras 3 divides activity
+    penalties by the batch size; :math:`N = 1` for a scalar input or
+    ``batch_axis=None``). Put it after the layer whose output you want to regularize,
+    and add :func:`activity_loss` of the model to the loss. Each call overwrites the
+    recorded value (a layer called twice in one forward pass keeps the last penalty), so
+    no reset is needed between steps. The value is recorded in train and eval mode alike.
+
+    Under ``nnx.vmap``: when the layer's variables are mapped (an ensemble, or a stack of
+    layers scanned over), each member records its own value and :func:`activity_loss`
+    sums them. When the model is broadcast and the *batch* is mapped (per-example
+    application, ``in_axes=(None, 0)``), give the vmap an ``axis_name`` and the layer the
+    same ``axis_name``: the recorded value is then the mean over the mapped axis
+    (``jax.lax.pmean``), so it is the same for every example and equals the value for
+    the whole batch; with one example per call, pass ``batch_axis=None``. This is the
+    meaning of ``axis_name`` in ``nnx.BatchNorm``.
 
     Args:
       l1: :math:`\ell_1 \ge 0` (Keras' argument, default 0).
       l2: :math:`\ell_2 \ge 0` (Keras' argument, default 0).
       penalty: instead of ``l1``/``l2``, any :mod:`jreg.penalties` object or callable
         ``array -> scalar``.
+      batch_axis: the axis of the input that indexes examples (default 0, as Keras);
+        ``None`` when the input is a single example (inside a per-example ``nnx.vmap``).
+      axis_name: the name of a mapped axis (``nnx.vmap(..., axis_name=...)``,
+        ``shard_map``) over which the batch is split; the recorded value is averaged
+        over it. ``None`` (default): no averaging.
 
     Raises:
-      ValueError: negative or non-finite ``l1``/``l2``, or ``penalty`` given together
-        with non-zero ``l1``/``l2``.
+      ValueError: negative or non-finite ``l1``/``l2``, ``penalty`` given together with
+        non-zero ``l1``/``l2``, or (at call time) a ``batch_axis`` out of range for the
+        input.
+      TypeError: a ``penalty`` that is not a penalty, or a ``batch_axis`` that is
+        neither an int nor ``None``.
 
     Examples:
-      >>> import jax.numpy as jnp
+      >>> import jax, jax.numpy as jnp
       >>> from flax import nnx
       >>> import jreg
       >>> layer = jreg.nn.ActivityRegularization(l1=0.1)
-      >>> y = layer(jnp.array([[1.0, -2.0], [3.0, 0.0]]))
+      >>> x = jnp.array([[1.0, -2.0], [3.0, 0.0]])
+      >>> y = layer(x)
       >>> round(float(jreg.nn.activity_loss(layer)), 6)  # 0.1 * 6 / 2
+      0.3
+
+      The same value with one example per call, inside a per-example ``nnx.vmap``:
+
+      >>> per_example = jreg.nn.ActivityRegularization(l1=0.1, batch_axis=None,
+      ...                                              axis_name="batch")
+      >>> apply = nnx.vmap(lambda m, x: m(x), in_axes=(None, 0), axis_name="batch")
+      >>> y = apply(per_example, x)
+      >>> round(float(jreg.nn.activity_loss(per_example)), 6)  # mean of 0.3 and 0.3
       0.3
     """
 
-    def __init__(self, l1: float = 0.0, l2: float = 0.0, *, penalty: Any = None):
+    def __init__(
+        self,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        *,
+        penalty: Any = None,
+        batch_axis: int | None = 0,
+        axis_name: Any = None,
+    ):
         if penalty is not None:
             if l1 != 0.0 or l2 != 0.0:
                 raise ValueError("pass either penalty or l1/l2, not both.")
             _check_penalty(penalty, "penalty")
         else:
             penalty = L1L2(l1=l1, l2=l2)
+        if batch_axis is not None and (
+            isinstance(batch_axis, bool) or not isinstance(batch_axis, int)
+        ):
+            raise TypeError(f"batch_axis must be an int or None, got {batch_axis!r}.")
         # data, not static: the strengths may be arrays (traced under jit)
         self.penalty = nnx.data(penalty)
+        self.batch_axis = batch_axis
+        self.axis_name = axis_name
         self.activity_loss = ActivityLoss(jnp.zeros(()))
 
     def __call__(self, inputs: jax.Array) -> jax.Array:
         """Record the penalty of ``inputs`` and return ``inputs`` unchanged.
 
         Args:
-          inputs: an array ``(N, ...)``.
+          inputs: an array ``(N, ...)`` (examples along ``batch_axis``), or one example
+            when ``batch_axis`` is ``None``.
 
         Returns:
           ``inputs`` itself.
+
+        Raises:
+          ValueError: if ``batch_axis`` is out of range for ``inputs``.
         """
         value = _evaluate(self.penalty, inputs)
-        if jnp.ndim(inputs) > 0 and inputs.shape[0] > 0:
-            value = value / inputs.shape[0]
+        ndim = jnp.ndim(inputs)
+        if self.batch_axis is not None and ndim > 0:
+            if not -ndim <= self.batch_axis < ndim:
+                raise ValueError(
+                    f"batch_axis {self.batch_axis} is out of range for an input of shape "
+                    f"{jnp.shape(inputs)}; use batch_axis=None for a single example."
+                )
+            size = inputs.shape[self.batch_axis]
+            if size > 0:
+                value = value / size
+        if self.axis_name is not None:
+            value = jax.lax.pmean(value, self.axis_name)
         self.activity_loss[...] = jnp.asarray(value, self.activity_loss[...].dtype)
         return inputs
 
@@ -276,7 +331,9 @@ def activity_loss(model: Any) -> jax.Array:
       model: an ``nnx.Module`` (or an ``nnx.State`` holding :class:`ActivityLoss`).
 
     Returns:
-      A scalar (0 when the model has no such layer).
+      A scalar (0 when the model has no such layer). A layer built under ``nnx.vmap``
+      (an ensemble, or a stack of layers scanned over) records one value per member;
+      they are summed.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -290,6 +347,9 @@ def activity_loss(model: Any) -> jax.Array:
       True
     """
     values = [leaf_value(leaf) for _, leaf in flat_parameters(model, ActivityLoss)]
+    # a layer built under nnx.vmap (an ensemble, a stack scanned over) holds one value
+    # per member: they all count
+    values = [jnp.sum(v) if jnp.ndim(v) else v for v in values]
     if not values:
         return jnp.zeros(())
     return sum(values[1:], values[0])

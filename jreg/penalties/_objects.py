@@ -126,6 +126,14 @@ def _static_groups(groups: Any) -> Any:
     return _StaticTree(groups, "groups")
 
 
+def _is_zero(value: Any) -> bool:
+    """Whether ``value`` is a concrete scalar 0 (a Python or NumPy number; never a tracer
+    or a device array, whose value would have to be fetched)."""
+    return isinstance(value, int | float | np.generic | np.ndarray) and (
+        np.ndim(value) == 0 and value == 0
+    )
+
+
 def _times(factor: float, value: Any) -> Any:
     return jax.tree.map(lambda v: factor * v, value)
 
@@ -340,6 +348,12 @@ class L1L2(Penalty):
     def value(self, tree: Any) -> jax.Array:
         l1 = _matching(self.l1, tree, "l1")
         l2 = _matching(self.l2, tree, "l2")
+        # as Keras, a term whose strength is a concrete 0 is not computed (one pass over
+        # the tree fewer: L1L2(l1=...) or L1L2(l2=...) costs what L1 or L2 costs)
+        if _is_zero(l2) and not _is_zero(l1):
+            return _f.l1(tree, l1)
+        if _is_zero(l1) and not _is_zero(l2):
+            return _f.squared_l2(tree, _times(2, l2))
         return _f.l1(tree, l1) + _f.squared_l2(tree, _times(2, l2))
 
     def prox(self, tree: Any, scaling: Any = 1.0) -> Any:
