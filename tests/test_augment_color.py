@@ -249,3 +249,31 @@ def test_bad_input_errors_name_the_argument():
         augment.random_grayscale(key, x, 1.5)
     with pytest.raises(ValueError, match="delta"):
         augment.adjust_brightness(x, np.zeros(3), value_range=VR)
+
+
+def _equalize_reference(plane, bins):
+    """PIL's equalisation rule on ``bins`` levels, for one channel of integer levels."""
+    top_level = bins - 1
+    hist = np.bincount(plane.ravel(), minlength=bins)
+    present = np.nonzero(hist)[0]
+    step = (plane.size - hist[present[-1]]) // top_level
+    if step == 0:
+        return plane
+    before = np.concatenate([[0], np.cumsum(hist)[:-1]])
+    lut = np.minimum((step // 2 + before) // step, top_level)
+    return lut[plane]
+
+
+def test_equalize_on_fewer_bins_follows_the_same_rule():
+    rng = np.random.default_rng(7)
+    bins = 16
+    levels = np.minimum(rng.geometric(0.3, size=(2, 9, 7, 2)) - 1, bins - 1)  # skewed
+    x = levels / (bins - 1)  # exactly on the 16 levels of (0, 1)
+    out = np.asarray(augment.equalize(x, value_range=(0, 1), bins=bins))
+    for i in range(2):
+        for c in range(2):
+            ref = _equalize_reference(levels[i, ..., c], bins) / (bins - 1)
+            np.testing.assert_allclose(out[i, ..., c], ref, atol=1e-12)
+    assert not np.allclose(out, x)
+    with pytest.raises(ValueError, match="bins"):
+        augment.equalize(x, value_range=(0, 1), bins=1)

@@ -11,7 +11,9 @@ from jreg import augment
 from jreg.nn import (
     AugmentationPipeline,
     AugMix,
+    AutoContrast,
     CutMix,
+    Equalization,
     MixUp,
     RandAugment,
     RandomBrightness,
@@ -20,6 +22,7 @@ from jreg.nn import (
     RandomErasing,
     RandomFlip,
     RandomGrayscale,
+    RandomResizedCrop,
     RandomRotation,
     RandomShear,
     RandomTranslation,
@@ -230,3 +233,140 @@ def test_bad_arguments_name_the_argument():
         RandomRotation(0.1)(jnp.ones((1, 4, 4, 1)))
     with pytest.raises(ValueError, match="height"):
         RandomCrop(9, 4, rngs=rngs)(jnp.ones((1, 8, 8, 1)))
+
+
+# ------------------------------------------------------------- RandomResizedCrop
+
+
+def test_resized_crop_layer_wraps_the_function_and_eval_crops_the_centre():
+    x = _images(n=4, h=8, w=8, c=2)
+    key = jax.random.key(5)
+    layer = RandomResizedCrop(4, 2, scale=(0.3, 0.9), rngs=nnx.Rngs(0))
+    out = layer(x, key=key)
+    np.testing.assert_array_equal(
+        out, augment.random_resized_crop(key, x, 4, 2, scale=(0.3, 0.9))
+    )
+    assert not np.allclose(out[0], out[1])  # independent boxes per example
+    # eval: largest centred box of aspect 2/4 (8 x 4 here, an integer box), resized
+    expected = augment.resize(augment.center_crop(x, 8, 4), 4, 2)
+    np.testing.assert_allclose(layer(x, deterministic=True), expected, atol=1e-12)
+    np.testing.assert_allclose(layer(x[0], deterministic=True), expected[0], atol=1e-12)
+    square = RandomResizedCrop(6, 6, deterministic=True)  # same aspect: a plain resize
+    np.testing.assert_allclose(square(x), augment.resize(x, 6, 6), atol=1e-12)
+    ints = jnp.asarray(np.asarray(x), jnp.int32)
+    assert jnp.issubdtype(square(ints).dtype, jnp.floating)
+    x32 = x.astype(jnp.float32)
+    assert layer(x32).dtype == jnp.float32 and layer(x32, deterministic=True).dtype == jnp.float32
+
+
+def test_resized_crop_fused_equals_unfused():
+    """Flip + whole-pixel translation + a downsampling crop: exact, so fused == unfused."""
+    x = _images(n=3, h=8, w=8, c=2, seed=1)
+
+    def make():
+        rngs = nnx.Rngs(3)
+        return [
+            RandomFlip("horizontal_and_vertical", rngs=rngs),
+            RandomTranslation((0.25, 0.25), (-0.125, -0.125), fill_mode="nearest", rngs=rngs),
+            RandomResizedCrop(4, 4, scale=(0.5, 1.0), rngs=rngs),
+        ]
+
+    pipeline = AugmentationPipeline(make())
+    assert pipeline.num_resamples == 1
+    key = jax.random.key(11)
+    out = x
+    for i, layer in enumerate(make()):
+        out = layer(out, key=jax.random.fold_in(key, i))
+    fused = pipeline(x, rngs=key)
+    assert fused.shape == (3, 4, 4, 2)
+    np.testing.assert_allclose(fused, out, atol=1e-9)
+    # eval mode: only the crop acts (centred crop + resize)
+    np.testing.assert_allclose(
+        pipeline(x, deterministic=True), augment.resize(x, 4, 4), atol=1e-12
+    )
+
+
+def test_resized_crop_fuses_as_one_coordinate_transform():
+    x = _images(n=2, h=8, w=8, c=1, seed=2)
+    key = jax.random.key(4)
+    # default fill "reflect" fuses with the crop; the crop changes the size mid-run
+    rotation, crop = RandomRotation(0.1, rngs=nnx.Rngs(0)), RandomResizedCrop(5, 6)
+    zoom = RandomZoom(0.2, rngs=nnx.Rngs(1))
+    pipeline = AugmentationPipeline([rotation, crop, zoom])
+    assert pipeline.num_resamples == 1
+    k = [jax.random.fold_in(key, i) for i in range(3)]
+    matrix = (
+        rotation.sample_matrix(k[0], 2, 8, 8, x.dtype)
+        @ crop.sample_matrix(k[1], 2, 8, 8, x.dtype)
+        @ zoom.sample_matrix(k[2], 2, 5, 6, x.dtype)
+    )
+    expected = augment.affine_transform(x, matrix, output_shape=(5, 6))
+    np.testing.assert_allclose(pipeline(x, rngs=key), expected, atol=1e-12)
+    constant = RandomTranslation(0.1, 0.1, fill_mode="constant", rngs=nnx.Rngs(2))
+    assert AugmentationPipeline([crop, constant]).num_resamples == 2  # fills conflict
+    eval_out = pipeline(x, deterministic=True)  # only the crop is not the identity
+    np.testing.assert_array_equal(eval_out, crop(x, deterministic=True))
+
+
+def test_resized_crop_bad_arguments_name_the_argument():
+    with pytest.raises(ValueError, match="scale"):
+        RandomResizedCrop(4, 4, scale=(0.9, 0.2))
+    with pytest.raises(ValueError, match="scale"):
+        RandomResizedCrop(4, 4, scale=0.5)
+    with pytest.raises(ValueError, match="ratio"):
+        RandomResizedCrop(4, 4, ratio=(0.0, 1.0))
+    with pytest.raises(ValueError, match="height"):
+        RandomResizedCrop(0, 4)
+    with pytest.raises(TypeError, match="width"):
+        RandomResizedCrop(4, 2.5)
+    with pytest.raises(ValueError, match="interpolation"):
+        RandomResizedCrop(4, 4, interpolation="cubic")
+
+
+# ------------------------------------------------------ Equalization, AutoContrast
+
+
+def test_equalization_and_autocontrast_apply_in_both_modes():
+    x = jnp.round(_images(n=2, h=6, w=6, c=3, seed=4) * 0.3 + 20)  # a narrow histogram
+
+    class Model(nnx.Module):
+        def __init__(self):
+            self.equalize = Equalization()
+            self.stretch = AutoContrast(value_range=(0, 255))
+
+        def __call__(self, x):
+            return self.stretch(self.equalize(x))
+
+    model = Model()
+    expected = augment.autocontrast(augment.equalize(x, value_range=VR), value_range=VR)
+    np.testing.assert_array_equal(model(x), expected)
+    assert not np.allclose(expected, x)
+    model.eval()  # not random: the same transform at inference, as Keras documents
+    np.testing.assert_array_equal(model(x), expected)
+    np.testing.assert_array_equal(
+        Equalization(value_range=(0, 1), bins=16)(x / 255),
+        augment.equalize(x / 255, value_range=(0, 1), bins=16),
+    )
+    pipeline = AugmentationPipeline([RandomFlip(rngs=nnx.Rngs(0)), AutoContrast()])
+    np.testing.assert_array_equal(
+        pipeline(x, deterministic=True), augment.autocontrast(x, value_range=VR)
+    )
+    jitted = nnx.jit(lambda m, x: m(x))
+    np.testing.assert_allclose(jitted(model, x), expected, atol=1e-9)
+    with pytest.raises(ValueError, match="value_range"):
+        AutoContrast(value_range=(1, 1))
+    with pytest.raises(ValueError, match="bins"):
+        Equalization(bins=1)
+    with pytest.raises(TypeError, match="bins"):
+        Equalization(bins=2.5)
+
+
+def test_new_image_layers_under_nnx_jit():
+    x = _images(n=2, h=8, w=8, c=1, seed=6).astype(jnp.float32)
+    twin_a = RandomResizedCrop(4, 4, rngs=nnx.Rngs(7))
+    twin_b = RandomResizedCrop(4, 4, rngs=nnx.Rngs(7))
+    jitted = nnx.jit(lambda layer, x: layer(x))
+    first, second = jitted(twin_a, x), jitted(twin_a, x)
+    assert not np.allclose(first, second)  # the stream advances under nnx.jit
+    np.testing.assert_allclose(first, twin_b(x), atol=1e-5)
+    np.testing.assert_allclose(second, twin_b(x), atol=1e-5)
