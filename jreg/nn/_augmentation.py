@@ -7,14 +7,16 @@ stream forked at construction from ``rngs['augment']`` (``rng_collection``; an
 ``nnx.Rngs`` without it falls back to ``'default'``), accept call-time
 ``deterministic=``, ``rngs=`` or ``key=`` overrides, and are the identity in eval mode
 (``model.eval()`` / ``nnx.view(model, deterministic=True)``) — except the crops, which
-then take the centre crop so shapes do not change between modes.
+then take the centre crop so shapes do not change between modes, and the fixed
+(not random) ``Equalization`` and ``AutoContrast``, applied in both modes as Keras
+documents.
 
 Integer images are converted to the default float dtype (Keras outputs floats too);
 ``value_range`` defaults to Keras' ``(0, 255)``.
 
 :class:`AugmentationPipeline` applies layers in order and fuses every run of
-consecutive geometric layers (flip, rotation, zoom, translation, shear, perspective)
-with the same fill settings into ONE coordinate transform and one resample.
+consecutive geometric layers (flip, rotation, zoom, translation, shear, perspective,
+resized crop) with the same fill settings into ONE coordinate transform and one resample.
 """
 
 from __future__ import annotations
@@ -1389,11 +1391,14 @@ class AugmentationPipeline(nnx.Module):
 
     Each maximal run of consecutive geometric layers (``RandomFlip``,
     ``RandomRotation``, ``RandomZoom``, ``RandomTranslation``, ``RandomShear``,
-    ``RandomPerspective``) sharing ``fill_mode``, ``interpolation`` and ``fill_value``
-    is applied as ONE resample with the product of the layers' per-example matrices;
-    each layer still draws from its own stream, so the result equals applying the
-    layers one by one up to the interpolation the fusion saves. ``RandomFlip`` fuses
-    with any run. Layers in eval mode are skipped (the identity).
+    ``RandomPerspective``, ``RandomResizedCrop``) sharing ``fill_mode``,
+    ``interpolation`` and ``fill_value`` is applied as ONE resample with the product of
+    the layers' per-example matrices; each layer still draws from its own stream, so the
+    result equals applying the layers one by one up to the interpolation the fusion
+    saves. ``RandomFlip`` fuses with any run; ``RandomResizedCrop`` with runs whose
+    ``fill_mode`` is ``"reflect"`` or ``"nearest"``, and the layers after it in the run
+    act on its output size. In eval mode, layers that are the identity are skipped and
+    ``RandomResizedCrop`` contributes its centred crop.
 
     Args:
       layers: the image layers, in order (``MixUp`` / ``CutMix`` take labels and are not
