@@ -948,8 +948,8 @@ class Equalization(_DeterministicLayer):
     the input unchanged when ``training=False``, contradicting its documentation — we
     follow the documentation, so that a model sees equalised images in both modes).
     Keras builds its level map as :math:`\mathrm{round}(255 (c_v - c_{\min}) / (N -
-    c_{\min}))` (OpenCV's rule); PIL's map used here differs from it by at most a few
-    levels.
+    c_{\min}))` (OpenCV's rule); PIL's map used here differs from it (on scikit-learn's sample
+    photos by 3-6 levels on average, up to 33).
 
     Args:
       value_range: ``(lo, hi)`` of the pixel values, Keras' default ``(0, 255)``.
