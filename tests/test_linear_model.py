@@ -289,6 +289,11 @@ def test_cv_gram_variant_with_weights_and_no_intercept_matches_sklearn():
         np.testing.assert_allclose(mine.alphas_, ref.alphas_, rtol=1e-13)
         np.testing.assert_allclose(mine.mse_path_, ref.mse_path_, rtol=1e-6)
         assert mine.alpha_ == ref.alpha_
+        # the refit reuses the CV program's Gram matrix (weighted, centred or not)
+        np.testing.assert_allclose(mine.coef_, ref.coef_, atol=1e-6)
+        np.testing.assert_allclose(mine.intercept_, ref.intercept_, atol=1e-6)
+        yc = y - (np.average(y, weights=sw) if kw["fit_intercept"] else 0.0)
+        assert mine.dual_gap_ <= 1e-11 * np.sum(sw * yc**2) / np.sum(sw)
 
 
 def test_cv_vmap_batching_equals_map_batching():
@@ -310,6 +315,6 @@ def test_cv_vmap_batching_equals_map_batching():
             jnp.asarray(ratios), jnp.asarray(1e-10), jnp.asarray(10000, jnp.int32),
             fit_intercept=True, positive=False, gram=False, settings=_cd.CDSettings(),
             batch=batch,
-        )
+        )[0]
     np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=1e-8)
     assert np.all(np.asarray(out["vmap"][1]))

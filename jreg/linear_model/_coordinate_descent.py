@@ -49,11 +49,18 @@ def _check_gram(gram, X, dtype):
 
 
 def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_intercept, positive,
-                   precompute):
-    """Run the compiled multi-target path; numpy results with leading (T, A) axes."""
+                   precompute, centred_gram=None):
+    """Run the compiled multi-target path; numpy results with leading (T, A) axes.
+
+    ``centred_gram`` (internal, from the CV program) is the Gram matrix of the centred,
+    weighted design exactly as the solver would build it; it is trusted as is.
+    """
     dtype = X.dtype
     n, p = X.shape
-    use_gram, gram = _resolve_precompute(precompute, n, p)
+    if centred_gram is not None:
+        use_gram, gram = True, None
+    else:
+        use_gram, gram = _resolve_precompute(precompute, n, p)
     if gram is not None and fit_intercept:
         offset = np.average(X, axis=0, weights=sw)
         if not np.allclose(offset, 0.0):
@@ -70,7 +77,7 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
     res = multi_path(
         _base.to_jax(X, dtype), _base.to_jax(Y, dtype), _base.to_jax(weights, dtype),
         _base.to_jax(alphas, dtype), l1_ratio, _base.to_jax(W0, dtype), tol, max_iter,
-        None if gram is None else _base.to_jax(gram, dtype),
+        centred_gram if gram is None else _base.to_jax(gram, dtype),
         fit_intercept=fit_intercept, positive=positive, gram=use_gram,
     )
     out = {k: np.asarray(v) for k, v in res._asdict().items()}
@@ -354,6 +361,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
           ValueError: on NaN/inf, inconsistent shapes, invalid hyper-parameters or
             non-finite coefficients.
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight, centred_gram=None):
+        """``fit``; ``centred_gram`` (internal) is a Gram matrix already built by LassoCV."""
         self._check_params()
         if self.alpha == 0:
             warnings.warn(
@@ -377,7 +388,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         out = _solve_targets(
             X, Y, sw, np.array([self.alpha]), self.l1_ratio, W0, tol=self.tol,
             max_iter=self.max_iter, fit_intercept=self.fit_intercept, positive=self.positive,
-            precompute=self.precompute,
+            precompute=self.precompute, centred_gram=centred_gram,
         )
         coef = out["coef"][:, 0]
         intercept = out["intercept"][:, 0]

@@ -52,7 +52,8 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
 
     The data are first centred by the global weighted means (for accuracy), then each
     fold's Gram, ``Xᵀy`` and ``‖y‖²`` are corrected for its own mean in closed form.
-    Costs two full Gram matrices in total instead of one per fold.
+    Costs two full Gram matrices in total instead of one per fold. Returns the per-fold
+    function and the full-data Gram matrix (the refit's, exactly as the solver builds it).
     """
     total = jnp.sum(sw)
     if fit_intercept:
@@ -91,15 +92,17 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
         op = _cd.GramOp(q, c, jnp.diagonal(q), v)
         return Prepared(op, xm + mx, ym + my, s_k)
 
-    return one
+    return one, gram
 
 
 def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, l1_ratios, tol,
             max_iter, *, fit_intercept, positive, gram, settings, batch):
     dtype = x.dtype
     p = x.shape[1]
+    full_gram = None
     if gram:
-        fold_gram = _fold_prepared_gram(x, y, sw, test_idx, test_w, fit_intercept=fit_intercept)
+        fold_gram, full_gram = _fold_prepared_gram(x, y, sw, test_idx, test_w,
+                                                   fit_intercept=fit_intercept)
 
     def fold(args):
         tr_idx, tr_w, te_idx, te_w, te_mse_w = args
@@ -122,7 +125,7 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
         return batch_apply(lambda a: per_ratio(*a), (alphas, l1_ratios), batch)
 
     args = (train_idx, train_w, test_idx, test_w, test_mse_w)
-    return batch_apply(fold, args, batch)
+    return batch_apply(fold, args, batch), full_gram
 
 
 _cv_mse_jits = jit_by_size(
@@ -203,7 +206,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         padded = _pad_folds(folds, sw, n_samples, _base.jax_dtype(dtype))
         weights = np.ones(n_samples, dtype) if sw is None else sw
         cv_fn = pick_jit(_cv_mse_jits, n_train_max * n_features * len(folds))
-        mse, converged, gaps, tols = cv_fn(
+        (mse, converged, gaps, tols), full_gram = cv_fn(
             _base.to_jax(X, dtype), _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
             *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
             _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
@@ -228,13 +231,16 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         self.l1_ratio_ = float(best_ratio)
         self.mse_path_ = np.squeeze(mse_paths)
         self.alphas_ = alphas[0] if len(l1_ratios) == 1 else alphas
+        user_gram = hasattr(self.precompute, "__array__")
         model = ElasticNet(
             alpha=self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
-            precompute=False if isinstance(self.precompute, str) else self.precompute,
+            precompute=self.precompute if user_gram else False,
             max_iter=self.max_iter, tol=self.tol, positive=self.positive,
             random_state=self.random_state, selection=self.selection,
         )
-        model.fit(X, y, sample_weight=sw)
+        # the CV program already built the full data's centred Gram matrix: the refit
+        # reuses it (scikit-learn's refit computes it again)
+        model._fit(X, y, sw, centred_gram=None if user_gram else full_gram)
         self.coef_ = model.coef_
         self.intercept_ = model.intercept_
         self.dual_gap_ = model.dual_gap_
