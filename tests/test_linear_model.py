@@ -297,7 +297,11 @@ def test_cv_gram_variant_with_weights_and_no_intercept_matches_sklearn():
 
 
 def test_cv_vmap_batching_equals_map_batching():
-    """The accelerator batching (vmap over folds and l1_ratios) gives the CPU results."""
+    """The accelerator batching (vmap over folds and l1_ratios) gives the CPU results.
+
+    Solved to tol=1e-13: the lanes may take different warm starts (the path predictor's
+    acceptance test rounds differently under vmap), so only the certified solutions agree.
+    """
     import jax.numpy as jnp
 
     from jreg.linear_model import _cv
@@ -312,7 +316,7 @@ def test_cv_vmap_batching_equals_map_batching():
     for batch in ("map", "vmap"):
         out[batch] = _cv._cv_mse_jits[-1](
             jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
-            jnp.asarray(ratios), jnp.asarray(1e-10), jnp.asarray(10000, jnp.int32),
+            jnp.asarray(ratios), jnp.asarray(1e-13), jnp.asarray(100000, jnp.int32),
             fit_intercept=True, positive=False, gram=False, settings=_cd.CDSettings(),
             batch=batch,
         )[0]

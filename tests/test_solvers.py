@@ -114,6 +114,24 @@ def test_gram_and_residual_variants_agree():
                                atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["tall", "wide"])
+def test_path_predictor_gives_the_certified_path(name):
+    """Starting each alpha from the extrapolated path (default) or from the previous
+    solution gives the same certified solutions, for any order of the alphas."""
+    x, y = DESIGNS[name]
+    alphas = grid(x, y, 0.7, n_alphas=20)
+    plain = solvers.CDSettings(predict=False)
+    for order in (alphas, np.concatenate([alphas[::2], alphas[1::2]])):
+        on = solvers.enet_path_solve(x, y, order, 0.7, tol=1e-13, max_iter=200000)
+        off = solvers.enet_path_solve(x, y, order, 0.7, tol=1e-13, max_iter=200000,
+                                      settings=plain)
+        assert np.all(on.converged) and np.all(off.converged)
+        np.testing.assert_allclose(np.asarray(on.coef), np.asarray(off.coef), atol=1e-6)
+        for i in (0, 9, 19):
+            gap = numpy_gap(x, y, np.asarray(on.coef[i]), order[i], 0.7)
+            assert gap <= 1e-13 * np.var(y) * 1.0001
+
+
 def test_positive():
     x, y = DESIGNS["wide"]
     alphas = grid(x, y, 1.0)

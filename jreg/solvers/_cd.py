@@ -53,13 +53,24 @@ class GramOp(NamedTuple):
 
 
 class CDSettings(NamedTuple):
-    """Static tuning of the kernels."""
+    """Static tuning of the kernels.
+
+    Attributes:
+      block: coordinates per block of an epoch.
+      p0: smallest working-set size.
+      anderson: epochs between Anderson extrapolations (``0``/``1``: off).
+      inner_ratio: the inner loop stops at this fraction of the outer gap.
+      max_inner_rounds: Anderson rounds before ``R`` (or ``Qw``) is recomputed.
+      predict: paths start each alpha from the linear extrapolation of the two previous
+        solutions when that lowers the primal (else from the previous solution).
+    """
 
     block: int = 8
     p0: int = 10
     anderson: int = 5
     inner_ratio: float = 0.3
     max_inner_rounds: int = 20
+    predict: bool = True
 
 
 def residual_op(xt, y):
