@@ -4,7 +4,9 @@ Compares one jitted training step (forward, loss, backward, Adam update) of an M
 
 * ``flax.nnx.Dropout`` (the reference) and ``jreg.nn.Dropout`` (target ratio <= 1.1);
 * ``jreg.nn.Dropout`` plus an L2 penalty on every kernel through ``jreg.nn.PenaltySpec``
-  in the loss, plus ``jreg.nn.constraints`` (``MaxNorm``) last in the optimizer chain,
+  in the loss (also as a hand-written callable, which must compile to the same step,
+  and as a gradient-only transform), plus ``jreg.nn.constraints`` (``MaxNorm``) last in
+  the optimizer chain (also with ``MaxNorm`` called on the kernels after the update),
   and plus both (target: < 2 % of the step time each);
 * other jreg layers of the family, for information.
 
@@ -14,10 +16,15 @@ Compile time is measured separately (``lower().compile()``). Each variant is tim
 ``--repeats`` rounds of ``--steps`` steps, rounds interleaved across variants so that
 machine noise hits them alike; the median round is reported.
 
+The "paired" column is the median over rounds of each round's time divided by the
+``jreg.nn.Dropout`` time of the same round: on a shared machine it is steadier than the
+ratio of the medians. ``--clock cpu`` times process CPU time instead of wall time.
+
 Usage::
 
     python benchmarks/bench_dropout.py            # full
     python benchmarks/bench_dropout.py --quick    # smaller model, fewer rounds
+    python benchmarks/bench_dropout.py --batch 1024 --clock cpu --only L2,MaxNorm
 """
 
 from __future__ import annotations
@@ -86,6 +93,11 @@ VARIANTS = {
     ),
     "jreg Dropout + MaxNorm": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), False, True),
     "jreg Dropout + L2 + MaxNorm": (lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs), True, True),
+    "jreg Dropout + MaxNorm called on the kernels after the update": (
+        lambda rngs: jreg.nn.Dropout(0.5, rngs=rngs),
+        False,
+        "after",
+    ),
     "jreg.nn.GaussianDropout": (lambda rngs: jreg.nn.GaussianDropout(0.5, rngs=rngs), False, False),
     "jreg.nn.AlphaDropout": (lambda rngs: jreg.nn.AlphaDropout(0.1, rngs=rngs), False, False),
     "jreg.nn.DropPath": (lambda rngs: jreg.nn.DropPath(0.2, rngs=rngs), False, False),
@@ -101,7 +113,7 @@ def build(name, width, depth, batch):
         chain.insert(0, jreg.transforms.add_penalty_gradient(jreg.penalties.L2(1e-4), mask=mask))
     if callable(with_constraint):  # a factory model -> optax transformation
         chain.append(with_constraint(model))
-    elif with_constraint:
+    elif with_constraint is True:
         chain.append(jreg.nn.constraints(model, {"kernel$": jreg.nn.MaxNorm(3.0)}))
     optimizer = nnx.Optimizer(model, optax.chain(*chain), wrt=nnx.Param)
     if with_penalty is True:
@@ -121,6 +133,9 @@ def build(name, width, depth, batch):
 
         loss, grads = nnx.value_and_grad(loss_fn)(model)
         optimizer.update(model, grads)
+        if with_constraint == "after":  # Keras' way: project the new weights in place
+            for layer in (*model.hidden, model.out):
+                layer.kernel[...] = jreg.nn.MaxNorm(3.0)(layer.kernel[...])
         return nnx.state((model, optimizer)), loss
 
     x = jax.random.normal(jax.random.key(0), (batch, width), jnp.float32)

@@ -224,9 +224,11 @@ class ActivityRegularization(nnx.Module):
     sums them. When the model is broadcast and the *batch* is mapped (per-example
     application, ``in_axes=(None, 0)``), give the vmap an ``axis_name`` and the layer the
     same ``axis_name``: the recorded value is then the mean over the mapped axis
-    (``jax.lax.pmean``), so it is the same for every example and equals the value for
-    the whole batch; with one example per call, pass ``batch_axis=None``. This is the
-    meaning of ``axis_name`` in ``nnx.BatchNorm``.
+    (``jax.lax.pmean``), so it is the same for every example and, for a penalty that is
+    a sum over entries (``l1``, ``l2``), equals the value for the whole batch; with one
+    example per call, pass ``batch_axis=None``. This is the meaning of ``axis_name`` in
+    ``nnx.BatchNorm``. Under ``nnx.scan`` over time with the layer in the carry, each step
+    overwrites the record: return :func:`activity_loss` from the step to sum over time.
 
     Args:
       l1: :math:`\ell_1 \ge 0` (Keras' argument, default 0).
