@@ -134,8 +134,7 @@ def build(name, width, depth, batch):
         loss, grads = nnx.value_and_grad(loss_fn)(model)
         optimizer.update(model, grads)
         if with_constraint == "after":  # Keras' way: project the new weights in place
-            for layer in (*model.hidden, model.out):
-                layer.kernel[...] = jreg.nn.MaxNorm(3.0)(layer.kernel[...])
+            jreg.nn.apply_constraints(model, {"kernel$": jreg.nn.MaxNorm(3.0)})
         return nnx.state((model, optimizer)), loss
 
     x = jax.random.normal(jax.random.key(0), (batch, width), jnp.float32)

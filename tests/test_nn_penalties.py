@@ -462,6 +462,35 @@ def test_constraints_hold_exactly_after_a_step(dtype):
     assert constrained.layers[0].kernel[...].dtype == dtype
 
 
+
+def test_apply_constraints_after_the_step_equals_the_optax_chain():
+    """Keras' order (step, then project each variable) gives the chain's result."""
+    rules = [
+        ("^layers/1", None),  # exempt, even though "kernel$" below matches it
+        ("^layers/0/kernel$", jnn.MaxNorm(2.5)),
+        ("^conv/kernel$", jnn.MinMaxNorm(0.5, 0.8, axis=(0, 1, 2))),
+        ("^norm/scale$", jnn.NonNeg()),
+        ("kernel$", jnn.UnitNorm()),
+    ]
+    free_net = make_net()
+    chained_net = make_net()
+    chained = big_step(chained_net, jnn.constraints(chained_net, rules), jnp.float64)
+    after = big_step(free_net, optax.identity(), jnp.float64)
+    before = nnx.as_pure(nnx.state(after, nnx.Param))
+    jnn.apply_constraints(after, rules)
+    got = nnx.as_pure(nnx.state(after, nnx.Param))
+    want = nnx.as_pure(nnx.state(chained, nnx.Param))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14), got, want)
+    # the exempt layer and unselected biases keep the plain step's values
+    np.testing.assert_array_equal(got["layers"][1]["kernel"], before["layers"][1]["kernel"])
+    np.testing.assert_array_equal(got["layers"][0]["bias"], before["layers"][0]["bias"])
+    assert np.any(np.asarray(before["norm"]["scale"]) < 0)
+    assert np.all(np.asarray(got["norm"]["scale"]) >= 0)
+    with pytest.raises(TypeError, match="model must be an nnx.Module"):
+        jnn.apply_constraints(before, rules)
+    with pytest.raises(TypeError, match="constraint of rule 0"):
+        jnn.apply_constraints(after, {"kernel": L2(0.1)})
+
 def test_constraint_objects_match_keras_formulas():
     w = jax.random.normal(jax.random.key(0), (3, 4)) * jnp.array([0.1, 1.0, 3.0, 0.0])
     norms = np.linalg.norm(np.asarray(w), axis=0, keepdims=True)

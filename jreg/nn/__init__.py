@@ -45,6 +45,7 @@ from ._constraints import MaxNorm as MaxNorm
 from ._constraints import MinMaxNorm as MinMaxNorm
 from ._constraints import NonNeg as NonNeg
 from ._constraints import UnitNorm as UnitNorm
+from ._constraints import apply_constraints as apply_constraints
 from ._constraints import constraints as constraints
 from ._constraints import param_mask as param_mask
 from ._drop_structured import DropBlock2D as DropBlock2D
@@ -118,6 +119,7 @@ __all__ = [
     "TrivialAugment",
     "UnitNorm",
     "activity_loss",
+    "apply_constraints",
     "constraints",
     "param_mask",
     "penalty",

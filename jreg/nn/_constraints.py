@@ -251,6 +251,21 @@ class MinMaxNorm(_Constraint):
         )
 
 
+def _resolve_rules(rules: Any) -> tuple[tuple[tuple[Any, Any], ...], list]:
+    """Validated ``(selector, constraint)`` pairs and one predicate per selector."""
+    pairs = normalize_rules(rules, "rules")
+    predicates = []
+    for index, (selector, constraint) in enumerate(pairs):
+        predicates.append(to_predicate(selector, f"the selector of rule {index}"))
+        if constraint is not None and not hasattr(constraint, "transform"):
+            raise TypeError(
+                f"the constraint of rule {index} ({selector!r}) must be a jreg.nn constraint "
+                f"(MaxNorm, UnitNorm, NonNeg, MinMaxNorm) or None, got "
+                f"{type(constraint).__name__}."
+            )
+    return pairs, predicates
+
+
 def constraints(
     model_or_state: Any, rules: Any, *, wrt: Any = nnx.Param
 ) -> optax.GradientTransformationExtraArgs:
@@ -293,16 +308,7 @@ def constraints(
       >>> bool(jnp.all(norms <= 0.5 * (1 + 1e-6)))
       True
     """
-    pairs = normalize_rules(rules, "rules")
-    predicates = []
-    for index, (selector, constraint) in enumerate(pairs):
-        predicates.append(to_predicate(selector, f"the selector of rule {index}"))
-        if constraint is not None and not hasattr(constraint, "transform"):
-            raise TypeError(
-                f"the constraint of rule {index} ({selector!r}) must be a jreg.nn constraint "
-                f"(MaxNorm, UnitNorm, NonNeg, MinMaxNorm) or None, got "
-                f"{type(constraint).__name__}."
-            )
+    pairs, predicates = _resolve_rules(rules)
     parts = []
     for index, (_, constraint) in enumerate(pairs):
         if constraint is None:
@@ -313,3 +319,57 @@ def constraints(
 
         parts.append(constraint.transform(mask=_mask_from(model_or_state, wrt, chosen)))
     return optax.chain(*parts) if parts else optax.identity()
+
+
+def apply_constraints(model: nnx.Module, rules: Any, *, wrt: Any = nnx.Param) -> None:
+    r"""Project a model's selected parameters in place: Keras' order, after the step.
+
+    Keras applies ``kernel_constraint`` to each variable right after the optimizer has
+    updated it. Call this after ``optimizer.update(model, grads)`` (inside the same
+    jitted step) for the same effect: each parameter selected by ``rules`` is replaced
+    by :math:`C(w)`. The rules mean what they mean for :func:`constraints` (the first
+    matching selector applies; ``None`` exempts). The result equals putting
+    :func:`constraints` last in the optimizer's chain; it is a little cheaper, since
+    the projection reads only the new weights (see the cost benchmark in the docs).
+
+    Args:
+      model: the ``nnx.Module`` whose parameters are projected (modified in place, as
+        ``optimizer.update`` modifies it).
+      rules: ``{selector: constraint}`` or ``[(selector, constraint), ...]``, as for
+        :func:`constraints`.
+      wrt: the kind of variables to consider (default ``nnx.Param``).
+
+    Returns:
+      ``None``; the model's variables hold the projected values.
+
+    Raises:
+      TypeError: ``model`` that is not an ``nnx.Module``, a rule that is not a
+        ``(selector, constraint)`` pair, or a constraint without ``.transform``.
+
+    Examples:
+      >>> import jax.numpy as jnp, optax
+      >>> from flax import nnx
+      >>> import jreg
+      >>> model = nnx.Linear(3, 2, rngs=nnx.Rngs(0))
+      >>> optimizer = nnx.Optimizer(model, optax.sgd(1.0), wrt=nnx.Param)
+      >>> @nnx.jit
+      ... def train_step(model, optimizer, x):
+      ...     grads = nnx.grad(lambda m: jnp.sum(m(x) ** 2))(model)
+      ...     optimizer.update(model, grads)
+      ...     jreg.nn.apply_constraints(model, {"kernel$": jreg.nn.MaxNorm(0.5)})
+      >>> train_step(model, optimizer, jnp.ones((1, 3)))
+      >>> norms = jnp.linalg.norm(model.kernel[...], axis=0)
+      >>> bool(jnp.all(norms <= 0.5 * (1 + 1e-6)))
+      True
+    """
+    if not isinstance(model, nnx.Module):
+        raise TypeError(
+            f"model must be an nnx.Module (its variables are updated in place), got "
+            f"{type(model).__name__}."
+        )
+    pairs, predicates = _resolve_rules(rules)
+    for path, variable in flat_parameters(model, wrt):
+        index = first_match(predicates, path, variable)
+        if index is None or pairs[index][1] is None:
+            continue
+        variable[...] = pairs[index][1](variable[...])
