@@ -462,7 +462,6 @@ def test_constraints_hold_exactly_after_a_step(dtype):
     assert constrained.layers[0].kernel[...].dtype == dtype
 
 
-
 def test_apply_constraints_after_the_step_equals_the_optax_chain():
     """Keras' order (step, then project each variable) gives the chain's result."""
     rules = [
@@ -490,6 +489,7 @@ def test_apply_constraints_after_the_step_equals_the_optax_chain():
         jnn.apply_constraints(before, rules)
     with pytest.raises(TypeError, match="constraint of rule 0"):
         jnn.apply_constraints(after, {"kernel": L2(0.1)})
+
 
 def test_constraint_objects_match_keras_formulas():
     w = jax.random.normal(jax.random.key(0), (3, 4)) * jnp.array([0.1, 1.0, 3.0, 0.0])
