@@ -120,7 +120,7 @@ def test_path_predictor_gives_the_certified_path(name):
     solution gives the same certified solutions, for any order of the alphas."""
     x, y = DESIGNS[name]
     alphas = grid(x, y, 0.7, n_alphas=20)
-    plain = solvers.CDSettings(predict=False)
+    plain = solvers.CDSettings(predict=False, anderson=0)  # also: no Anderson steps
     for order in (alphas, np.concatenate([alphas[::2], alphas[1::2]])):
         on = solvers.enet_path_solve(x, y, order, 0.7, tol=1e-13, max_iter=200000)
         off = solvers.enet_path_solve(x, y, order, 0.7, tol=1e-13, max_iter=200000,

@@ -58,7 +58,7 @@ class CDSettings(NamedTuple):
     Attributes:
       block: coordinates per block of an epoch.
       p0: smallest working-set size.
-      anderson: epochs between Anderson extrapolations (``0``/``1``: off).
+      anderson: epochs between Anderson extrapolations (``0`` or ``1``: off).
       inner_ratio: the inner loop stops at this fraction of the outer gap.
       max_inner_rounds: Anderson rounds before ``R`` (or ``Qw``) is recomputed.
       predict: paths start each alpha from the linear extrapolation of the two previous
@@ -357,7 +357,7 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
     b = jnp.asarray(b, dtype)
     tol = jnp.asarray(tol, dtype)
     max_iter = jnp.asarray(max_iter, jnp.int32)
-    n_acc = settings.anderson
+    n_acc = max(settings.anderson, 1)  # epochs per round (Anderson only when > 1)
     p = n_features(op)
 
     def full_gap(corr, w, aux):
@@ -438,8 +438,13 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
         # Certify with a freshly computed R (or Qw), so that no drift of the incremental
         # updates enters the gap: whenever the gap looks converged, and in float32 (where
         # drift is larger) at every outer iteration.
+        # Gram variant: Qw = Σ_j w_j Q[j] over the blocks of the working set that hold
+        # non-zeros (the support lies in it), not a dense p×p product (7 % of a tall path)
         def fresh(_):
-            aux = init_aux(op, w)
+            if isinstance(op, GramOp):
+                aux = _aux_delta(op, ws, jnp.zeros_like(s.aux), w_ws)
+            else:
+                aux = init_aux(op, w)
             corr = full_corr(op, aux)
             return aux, corr, full_gap(corr, w, aux)
 
