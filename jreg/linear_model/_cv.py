@@ -76,7 +76,7 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
         xt_, yt_ = x0[idx], y0[idx]
         xw = xt_ * w[:, None]
         s_k = total - jnp.sum(w)
-        q = gram - xw.T @ xt_
+        q = gram - symmetric_gram((xt_ * jnp.sqrt(w)[:, None]).T)  # upper blocks only
         c = xty - xw.T @ yt_
         v = yy - jnp.vdot(w * yt_, yt_)
         if fit_intercept:
