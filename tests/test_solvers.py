@@ -326,3 +326,20 @@ def test_fista_with_jreg_penalty_objects():
     # a penalty without a known conjugate: solved, but flagged as uncertified (gap NaN)
     group = solvers.fista(x, y, penalties.GroupLasso(0.1), tol=1e-8, max_iter=20000)
     assert np.isnan(float(group.gap)) and bool(group.converged)
+
+
+def test_working_set_selection_without_sort_equals_stable_argsort():
+    """The sort-free selection of the m smallest priorities is argsort's (ties by index)."""
+    from jreg.solvers import _cd
+
+    rng = np.random.default_rng(0)
+    pick = jax.jit(_cd._smallest)
+    for dtype in (np.float32, np.float64):
+        values = np.round(rng.exponential(size=50), 1).astype(dtype)  # many ties
+        values[[3, 17]] = np.inf
+        values[[5, 9]] = 0.0
+        values[11] = -0.0
+        for m in (0, 1, 7, 30, 48, 50):
+            expected = np.zeros(50, bool)
+            expected[np.argsort(values + 0.0, kind="stable")[:m]] = True
+            np.testing.assert_array_equal(np.asarray(pick(jnp.asarray(values), m)), expected)
