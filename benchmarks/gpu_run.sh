@@ -28,6 +28,10 @@ fi
 if part dropout; then
   timeout 60 python3 benchmarks/bench_dropout.py > "$OUT/dropout_gpu.md" 2>&1
   echo "dropout: exit $?"
+  # the large model of docs/nn.md, with the penalty/constraint variants only
+  timeout 90 python3 benchmarks/bench_dropout.py --width 4096 --batch 2048 \
+    --only "L2,MaxNorm" > "$OUT/dropout_gpu_large.md" 2>&1
+  echo "dropout large: exit $?"
 fi
 if part linear; then
   timeout 70 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
