@@ -257,12 +257,16 @@ def test_bad_input_and_documented_behaviour():
     model = jl.ElasticNet(alpha=0.01, **TIGHT).fit(xz, y)
     assert model.coef_[1] == 0.0
     # too few iterations: scikit-learn's ConvergenceWarning with the gap
-    with pytest.warns(ConvergenceWarning, match="Duality gap"):
+    with pytest.warns(ConvergenceWarning, match="Duality gap") as caught:
         jl.Lasso(alpha=1e-4, tol=1e-14, max_iter=1).fit(x, y)
+    assert {w.filename for w in caught} == {__file__}  # the warning names the user's line
+    with pytest.warns(ConvergenceWarning, match="Duality gap") as caught:
+        jl.lasso_path(x, y, alphas=[1e-4], tol=1e-14, max_iter=1)
+    assert {w.filename for w in caught} == {__file__}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         jl.Lasso(alpha=0.0, max_iter=5).fit(x, y)
-    assert any("alpha=0" in str(w.message) for w in caught)
+    assert any("alpha=0" in str(w.message) and w.filename == __file__ for w in caught)
 
 
 def test_refits_with_new_hyperparameters_do_not_recompile():

@@ -343,3 +343,15 @@ def test_working_set_selection_without_sort_equals_stable_argsort():
             expected = np.zeros(50, bool)
             expected[np.argsort(values + 0.0, kind="stable")[:m]] = True
             np.testing.assert_array_equal(np.asarray(pick(jnp.asarray(values), m)), expected)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("max_inner_rounds", 0), ("p0", 0), ("block", 0), ("anderson", -1), ("inner_ratio", 1.0)],
+)
+def test_settings_that_cannot_work_are_rejected(field, value):
+    """``max_inner_rounds=0`` used to loop forever and ``p0=0`` to stall silently."""
+    x, y = DESIGNS["tall"]
+    settings = solvers.CDSettings(**{field: value})
+    with pytest.raises(ValueError, match=f"settings.{field}"):
+        solvers.enet_path_solve(x, y, np.array([0.1]), settings=settings)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import warnings
 
 import jax
@@ -95,6 +97,26 @@ def linear_predict(estimator, X):
     return X @ coef.T + estimator.intercept_
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` called here that points at the user's code.
+
+    Counts the frames from the caller of this function up to the first one outside the
+    ``jreg`` package, so warnings name the user's line however deep inside jreg they are
+    raised (``fit`` -> ``_fit`` -> helper, a path function, a CV refit, ...).
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR + os.sep
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def warn_not_converged(gaps, tols):
     gaps = np.atleast_1d(gaps)
     tols = np.atleast_1d(tols)
@@ -102,7 +124,7 @@ def warn_not_converged(gaps, tols):
     warnings.warn(
         f"{CONVERGENCE_MESSAGE} Duality gap: {gaps[worst]:.6e}, tolerance: {tols[worst]:.3e}",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -68,7 +68,7 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
                 "Gram matrix was provided but X was centered to fit intercept: recomputing "
                 "Gram matrix.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=_base.user_stacklevel(),
             )
             use_gram, gram = n > p, None
     if gram is not None:
@@ -370,7 +370,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are advised to use "
                 "the LinearRegression estimator",
-                stacklevel=2,
+                stacklevel=_base.user_stacklevel(),
             )
         X, y = _base.validate_xy(self, X, y)
         n_samples, n_features = X.shape

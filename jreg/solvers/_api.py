@@ -269,6 +269,7 @@ def multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix=None
     :class:`SolverResult` with leading ``(T, n_alphas)`` axes.
     """
     settings = _cd.CDSettings() if settings is None else settings
+    _cd.check_settings(settings)
     dtype = x.dtype
     fn = pick_jit(_multi_path_jits, x.shape[0] * x.shape[1], x, ys, sw, alphas, l1_ratio, tol)
     return fn(

@@ -73,6 +73,22 @@ class CDSettings(NamedTuple):
     predict: bool = True
 
 
+def check_settings(settings: CDSettings) -> None:
+    """Raise ``ValueError`` naming the field of ``settings`` that cannot work."""
+    if not isinstance(settings, CDSettings):
+        raise TypeError(f"settings must be a CDSettings, got {type(settings).__name__}.")
+    for field in ("block", "p0", "max_inner_rounds"):
+        value = getattr(settings, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"settings.{field} must be an int >= 1, got {value!r}.")
+    if isinstance(settings.anderson, bool) or not isinstance(settings.anderson, int) or (
+        settings.anderson < 0
+    ):
+        raise ValueError(f"settings.anderson must be an int >= 0, got {settings.anderson!r}.")
+    if not 0.0 < settings.inner_ratio < 1.0:
+        raise ValueError(f"settings.inner_ratio must be in (0, 1), got {settings.inner_ratio!r}.")
+
+
 def residual_op(xt, y):
     """:class:`ResidualOp` for the design whose transpose is ``xt``."""
     return ResidualOp(xt, y, jnp.sum(xt * xt, axis=1), jnp.vdot(y, y))
@@ -388,6 +404,7 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
       computed from a freshly recomputed residual (or ``Qw``).
     """
     settings = CDSettings() if settings is None else settings
+    check_settings(settings)
     dtype = w.dtype
     a = jnp.asarray(a, dtype)
     b = jnp.asarray(b, dtype)
@@ -400,7 +417,20 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
         return enet_gap_from_stats(corr, w, r_norm2(op, aux, w), a, b, positive=positive)[0]
 
     corr0 = full_corr(op, aux)
-    state = SolveState(w, aux, full_gap(corr0, w, aux), jnp.zeros((), jnp.int32), corr0)
+    gap0 = full_gap(corr0, w, aux)
+
+    # A start that already looks converged exits without an iteration: certify it with a
+    # freshly computed R (or Qw), since ``aux`` may be extrapolated (path predictor) or
+    # carried over from the previous alpha with incremental drift.
+    def fresh0(_):
+        aux_f = init_aux(op, w)
+        corr_f = full_corr(op, aux_f)
+        return aux_f, corr_f, full_gap(corr_f, w, aux_f)
+
+    aux, corr0, gap0 = jax.lax.cond(
+        gap0 <= tol, fresh0, lambda _: (aux, corr0, gap0), None
+    )
+    state = SolveState(w, aux, gap0, jnp.zeros((), jnp.int32), corr0)
 
     def outer_cond(s):
         return (s.gap > tol) & (s.n_iter < max_iter)
