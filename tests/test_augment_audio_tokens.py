@@ -97,6 +97,10 @@ def test_tokens_masking_replacement_spans():
     np.testing.assert_array_equal(out[pad], 0)
     assert set(np.unique(out[~pad]).tolist()) <= {1, 2, 3}
     assert len(np.unique(out[~pad])) == 3
+    # a pad id outside the vocabulary: every id of the vocabulary can still be drawn
+    many = np.full((40, 10), 7)
+    out = np.asarray(augment.random_token_replacement(key, many, 1.0, vocab_size=5, pad_id=5))
+    assert set(np.unique(out).tolist()) == {0, 1, 2, 3, 4}
     out = np.asarray(augment.span_mask(tokens, np.array([3, 1, 0]), 3, mask_id=1, pad_id=0))
     expected = tokens.copy()
     expected[0, 3:5] = 1

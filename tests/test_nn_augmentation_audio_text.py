@@ -170,3 +170,14 @@ def test_bad_arguments_name_the_argument():
         RandomGain()(jnp.ones((2, 8), jnp.int32), key=key)
     with pytest.raises(TypeError, match="tokens"):
         TokenDropout(0.1, 1)(jnp.ones((2, 8)), key=key)
+
+
+def test_masking_width_bounded_by_p_needs_no_short_param():
+    """W = min(param, floor(p * T)): a long param is fine when p bounds the width."""
+    x = _spectrograms(t=10)
+    layer = TimeMasking(100, p=0.2, rngs=nnx.Rngs(augment=0))
+    out = np.asarray(layer(x))
+    masked = np.all(out == 0.0, axis=2)  # whole frames set to mask_value 0
+    assert np.all(masked.sum(axis=1) <= 2)
+    with pytest.raises(ValueError, match="time_mask_param=100"):
+        TimeMasking(100, rngs=nnx.Rngs(augment=0))(x)

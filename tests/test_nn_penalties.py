@@ -487,6 +487,15 @@ def test_apply_constraints_after_the_step_equals_the_optax_chain():
     assert np.all(np.asarray(got["norm"]["scale"]) >= 0)
     with pytest.raises(TypeError, match="model must be an nnx.Module"):
         jnn.apply_constraints(before, rules)
+
+    class OnlyTransform:  # `constraints` accepts anything with .transform(mask)
+        def transform(self, mask=None):
+            return jreg.transforms.non_neg(mask=mask)
+
+    stepped = big_step(make_net(), optax.identity(), jnp.float64)
+    assert np.any(np.asarray(stepped.norm.scale[...]) < 0)
+    jnn.apply_constraints(stepped, {"^norm/scale$": OnlyTransform()})
+    assert np.all(np.asarray(stepped.norm.scale[...]) >= 0)
     with pytest.raises(TypeError, match="constraint of rule 0"):
         jnn.apply_constraints(after, {"kernel": L2(0.1)})
 

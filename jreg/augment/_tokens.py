@@ -124,7 +124,7 @@ def random_token_replacement(
     """
     check_probability(rate, "rate")
     check_size(vocab_size, "vocab_size")
-    if pad_id is not None and vocab_size < 2:
+    if pad_id is not None and pad_id < vocab_size and vocab_size < 2:
         raise ValueError("vocab_size must be at least 2 when pad_id is excluded from draws.")
     tokens = _tokens(tokens)
     return _replace(key, tokens, rate, vocab_size=vocab_size, pad_id=pad_id)
@@ -134,7 +134,7 @@ def random_token_replacement(
 def _replace(key, tokens, rate, *, vocab_size, pad_id):
     key_where, key_id = jax.random.split(key)
     replace = (jax.random.uniform(key_where, tokens.shape) < rate) & _not_pad(tokens, pad_id)
-    if pad_id is None:
+    if pad_id is None or pad_id >= vocab_size:  # pad_id cannot be drawn anyway
         ids = jax.random.randint(key_id, tokens.shape, 0, vocab_size)
     else:  # uniform over the ids other than pad_id
         ids = jax.random.randint(key_id, tokens.shape, 0, vocab_size - 1)

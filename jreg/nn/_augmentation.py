@@ -1393,11 +1393,17 @@ class AugmentationPipeline(nnx.Module):
     ``RandomRotation``, ``RandomZoom``, ``RandomTranslation``, ``RandomShear``,
     ``RandomPerspective``, ``RandomResizedCrop``) sharing ``fill_mode``,
     ``interpolation`` and ``fill_value`` is applied as ONE resample with the product of
-    the layers' per-example matrices; each layer still draws from its own stream, so the
-    result equals applying the layers one by one up to the interpolation the fusion
-    saves. ``RandomFlip`` fuses with any run; ``RandomResizedCrop`` with runs whose
-    ``fill_mode`` is ``"reflect"`` or ``"nearest"``, and the layers after it in the run
-    act on its output size. In eval mode, layers that are the identity are skipped and
+    the layers' per-example matrices; each layer still draws from its own stream, so
+    every output pixel that the layers one by one would take from the input image is
+    taken from the same place (up to the interpolation the fusion saves). Pixels that
+    an intermediate layer would have *filled* are different: the fused resample reads
+    the input image (or fills) where the chain would have re-used an intermediate fill;
+    e.g. a translation after a crop shows real pixels from beyond the crop box where the
+    unfused chain repeats the crop's edge. This is the point of fusion (one warp, no
+    compounded border artefacts), not an approximation of the chain. ``RandomFlip``
+    fuses with any run; ``RandomResizedCrop`` with runs whose ``fill_mode`` is
+    ``"reflect"`` or ``"nearest"``, and the layers after it in the run act on its output
+    size. In eval mode, layers that are the identity are skipped and
     ``RandomResizedCrop`` contributes its centred crop.
 
     Args:

@@ -224,7 +224,9 @@ class _Masking(_SequenceLayer):
         self.p = p
 
     def _max_width(self, length):
-        if self.mask_param > length:
+        # with p < 1 the bound floor(p * length) always fits the input; with p = 1 a
+        # mask_param longer than the input is a mistake, not something to clip silently
+        if self.mask_param > length and self.p >= 1.0:
             what = "time frames" if self._axis == 1 else "frequency bins"
             raise ValueError(
                 f"{self._param}={self.mask_param} is larger than the number of {what} "

@@ -100,9 +100,14 @@ class _Constraint:
         Returns:
           The projected weights, same structure, shapes and dtypes.
         """
-        tx = self.transform()
-        updates, _ = tx.update(jax.tree.map(jnp.zeros_like, w), tx.init(w), w)
-        return optax.apply_updates(w, updates)
+        return _project(self, w)
+
+
+def _project(constraint: Any, w: Any) -> Any:
+    """``C(w)`` through ``constraint.transform()``: a zero update, then the projection."""
+    tx = constraint.transform()
+    updates, _ = tx.update(jax.tree.map(jnp.zeros_like, w), tx.init(w), w)
+    return optax.apply_updates(w, updates)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -372,4 +377,5 @@ def apply_constraints(model: nnx.Module, rules: Any, *, wrt: Any = nnx.Param) ->
         index = first_match(predicates, path, variable)
         if index is None or pairs[index][1] is None:
             continue
-        variable[...] = pairs[index][1](variable[...])
+        # anything with .transform is accepted, as by `constraints`
+        variable[...] = _project(pairs[index][1], variable[...])
