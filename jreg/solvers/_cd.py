@@ -226,6 +226,9 @@ def _smallest(values, m):
     found exactly by bisection on its bit pattern (one vectorised count per bit).
     """
     keys = _sort_key(values)
+    top = jnp.asarray(jnp.iinfo(keys.dtype).max, keys.dtype)
+    # NaNs last (after +inf, in index order), as argsort puts them, whatever their sign bit
+    keys = jnp.where(jnp.isnan(values), top, keys)
     m = jnp.asarray(m, jnp.int32)
 
     def body(_, bounds):
@@ -234,7 +237,6 @@ def _smallest(values, m):
         enough = jnp.sum(keys <= mid, dtype=jnp.int32) >= m
         return jnp.where(enough, lo, mid + 1), jnp.where(enough, mid, hi)
 
-    top = jnp.asarray(jnp.iinfo(keys.dtype).max, keys.dtype)
     bounds = (jnp.zeros((), keys.dtype), top)
     threshold = jax.lax.fori_loop(0, 8 * values.dtype.itemsize, body, bounds)[0]
     below = keys < threshold
