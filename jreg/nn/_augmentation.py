@@ -32,7 +32,7 @@ from jreg import augment
 from jreg.augment._common import FILL_MODES, INTERPOLATIONS, check_choice, factor_range
 from jreg.augment._geometry import FLIP_MODES, _crop_box_ranges
 
-from ._random_module import RandomModule, RngsLike
+from ._random_module import AugmentLayer, RandomModule, RngsLike
 
 _DEFAULT_RANGE = (0, 255)
 
@@ -44,41 +44,14 @@ def _float_images(inputs: Any) -> jax.Array:
     return inputs
 
 
-class _Layer(RandomModule):
-    """Shared constructor and call logic: ``_augment(key, images)`` does the work."""
+class _Layer(AugmentLayer):
+    """Image layers: the shared call of :class:`AugmentLayer` on float images."""
 
     def _setup(self, deterministic, rng_collection, rngs):
         self._init_randomness(deterministic=deterministic, rng_collection=rng_collection, rngs=rngs)
 
-    def __call__(
-        self,
-        inputs: Any,
-        *,
-        deterministic: bool | None = None,
-        rngs: RngsLike = None,
-        key: jax.Array | None = None,
-    ) -> jax.Array:
-        """Augment ``inputs`` (train mode) or return them unchanged (eval mode).
-
-        Args:
-          inputs: images ``(N, H, W, C)`` or ``(H, W, C)``.
-          deterministic: overrides the attribute (``True`` = eval mode).
-          rngs: an ``nnx.Rngs``, ``nnx.RngStream`` or key to draw from instead of the
-            layer's own stream.
-          key: an explicit PRNG key.
-
-        Returns:
-          The augmented images.
-        """
-        if self._deterministic(deterministic):
-            return self._identity(inputs)
-        return self._augment(self._next_key(rngs, key), _float_images(inputs))
-
-    def _identity(self, inputs):
-        return inputs
-
-    def _augment(self, key, images):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _prepare(self, inputs):
+        return _float_images(inputs)
 
 
 class _GeometricLayer(_Layer):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 from flax import nnx
 
@@ -27,38 +26,7 @@ from jreg._checks import check_interval
 from jreg.augment._audio import _random_bands, _spectrograms
 from jreg.augment._common import check_probability, check_size, factor_range
 
-from ._random_module import RandomModule, RngsLike
-
-
-class _SequenceLayer(RandomModule):
-    """Shared call logic: identity in eval mode, ``_augment(key, inputs)`` in train mode."""
-
-    def __call__(
-        self,
-        inputs: Any,
-        *,
-        deterministic: bool | None = None,
-        rngs: RngsLike = None,
-        key: jax.Array | None = None,
-    ) -> jax.Array:
-        """Augment ``inputs`` (train mode) or return them unchanged (eval mode).
-
-        Args:
-          inputs: the batch (see the class docstring for its layout).
-          deterministic: overrides the attribute (``True`` = eval mode).
-          rngs: an ``nnx.Rngs``, ``nnx.RngStream`` or key to draw from instead of the
-            layer's own stream.
-          key: an explicit PRNG key.
-
-        Returns:
-          The augmented batch, same shape and dtype.
-        """
-        if self._deterministic(deterministic):
-            return inputs
-        return self._augment(self._next_key(rngs, key), inputs)
-
-    def _augment(self, key, inputs):  # pragma: no cover - abstract
-        raise NotImplementedError
+from ._random_module import AugmentLayer
 
 
 def _check_id(value: Any, name: str, optional: bool = False) -> None:
@@ -80,7 +48,7 @@ def _check_mask_and_pad(mask_id: Any, pad_id: Any) -> None:
 # --------------------------------------------------------------------------- audio
 
 
-class RandomGain(_SequenceLayer):
+class RandomGain(AugmentLayer):
     r"""Scale each waveform by a random gain :math:`g \sim U(a, b)` dB: :math:`x\,10^{g/20}`.
 
     See ``augment.random_gain``.
@@ -118,7 +86,7 @@ class RandomGain(_SequenceLayer):
         return augment.random_gain(key, inputs, self.gain_db)
 
 
-class RandomTimeShift(_SequenceLayer):
+class RandomTimeShift(AugmentLayer):
     r"""Shift each waveform in time by :math:`\mathrm{round}(U(a, b)\,T)` samples.
 
     Positive shifts delay. ``rollover=True`` rotates the samples pushed out back in at the
@@ -161,7 +129,7 @@ class RandomTimeShift(_SequenceLayer):
         return augment.random_time_shift(key, inputs, self.max_shift, rollover=self.rollover)
 
 
-class RandomNoise(_SequenceLayer):
+class RandomNoise(AugmentLayer):
     r"""Add white Gaussian noise at a random signal-to-noise ratio :math:`\sim U(a, b)` dB.
 
     The added noise :math:`\sigma n` (:math:`n` standard normal) is scaled so that
@@ -205,7 +173,7 @@ class RandomNoise(_SequenceLayer):
         return augment.random_noise(key, inputs, self.snr_db)
 
 
-class _Masking(_SequenceLayer):
+class _Masking(AugmentLayer):
     """SpecAugment masks along one axis of ``(N, T, F)`` spectrograms."""
 
     _axis = 1
@@ -362,7 +330,7 @@ class FrequencyMasking(_Masking):
 # -------------------------------------------------------------------------- tokens
 
 
-class TokenDropout(_SequenceLayer):
+class TokenDropout(AugmentLayer):
     """Replace each non-padding token by ``mask_id`` with probability ``rate``.
 
     Token-level dropout to a ``[MASK]`` id (BERT-style masking without the 80/10/10
@@ -408,7 +376,7 @@ class TokenDropout(_SequenceLayer):
         )
 
 
-class RandomTokenReplacement(_SequenceLayer):
+class RandomTokenReplacement(AugmentLayer):
     """Replace each non-padding token with probability ``rate`` by a uniform random id.
 
     Replacement ids are uniform over ``[0, vocab_size)`` without ``pad_id``, so padding
@@ -459,7 +427,7 @@ class RandomTokenReplacement(_SequenceLayer):
         )
 
 
-class SpanMasking(_SequenceLayer):
+class SpanMasking(AugmentLayer):
     r"""Mask ``num_spans`` random spans of ``span_length`` tokens per sequence.
 
     Starts are uniform over :math:`\{0, \dots, \max(n_i - \ell, 0)\}`, :math:`n_i` the

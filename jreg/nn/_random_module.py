@@ -169,3 +169,45 @@ class RandomModule(nnx.Module):
         """
         if deterministic is not None:
             self.deterministic = deterministic
+
+
+class AugmentLayer(RandomModule):
+    """Base of the augmentation layers: the shared call.
+
+    Eval mode returns :meth:`_identity` of the input (the input itself unless a layer
+    says otherwise, e.g. a crop); train mode draws one key and returns
+    :meth:`_augment` of :meth:`_prepare` of the input.
+    """
+
+    def __call__(
+        self,
+        inputs: Any,
+        *,
+        deterministic: bool | None = None,
+        rngs: RngsLike = None,
+        key: jax.Array | None = None,
+    ) -> jax.Array:
+        """Augment ``inputs`` (train mode) or return them unchanged (eval mode).
+
+        Args:
+          inputs: the batch (see the class docstring for its layout).
+          deterministic: overrides the attribute (``True`` = eval mode).
+          rngs: an ``nnx.Rngs``, ``nnx.RngStream`` or key to draw from instead of the
+            layer's own stream.
+          key: an explicit PRNG key.
+
+        Returns:
+          The augmented batch.
+        """
+        if self._deterministic(deterministic):
+            return self._identity(inputs)
+        return self._augment(self._next_key(rngs, key), self._prepare(inputs))
+
+    def _identity(self, inputs):
+        return inputs
+
+    def _prepare(self, inputs):
+        return inputs
+
+    def _augment(self, key, inputs):  # pragma: no cover - abstract
+        raise NotImplementedError
