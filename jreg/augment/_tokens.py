@@ -89,6 +89,14 @@ def _token_dropout(key, tokens, rate, mask_id, *, pad_id):
     return jnp.where(keep, tokens, jnp.asarray(mask_id, tokens.dtype))
 
 
+def check_replacement(rate: Any, vocab_size: Any, pad_id: Any) -> None:
+    """The argument checks of :func:`random_token_replacement` (shared with its layer)."""
+    check_probability(rate, "rate")
+    check_size(vocab_size, "vocab_size")
+    if pad_id is not None and pad_id < vocab_size and vocab_size < 2:
+        raise ValueError("vocab_size must be at least 2 when pad_id is excluded from draws.")
+
+
 def random_token_replacement(
     key: jax.Array,
     tokens: Any,
@@ -122,10 +130,7 @@ def random_token_replacement(
       >>> print(out[0, 3:], bool((out[0, :3] > 0).all()))
       [0 0] True
     """
-    check_probability(rate, "rate")
-    check_size(vocab_size, "vocab_size")
-    if pad_id is not None and pad_id < vocab_size and vocab_size < 2:
-        raise ValueError("vocab_size must be at least 2 when pad_id is excluded from draws.")
+    check_replacement(rate, vocab_size, pad_id)
     tokens = _tokens(tokens)
     return _replace(key, tokens, rate, vocab_size=vocab_size, pad_id=pad_id)
 

@@ -25,6 +25,7 @@ from jreg import augment
 from jreg._checks import check_interval
 from jreg.augment._audio import _random_bands, _spectrograms
 from jreg.augment._common import check_probability, check_size, factor_range
+from jreg.augment._tokens import check_replacement
 
 from ._random_module import AugmentLayer
 
@@ -411,11 +412,8 @@ class RandomTokenReplacement(AugmentLayer):
         rng_collection: str = "augment",
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
-        check_probability(rate, "rate")
-        check_size(vocab_size, "vocab_size")
         _check_id(pad_id, "pad_id", optional=True)
-        if pad_id is not None and vocab_size < 2:
-            raise ValueError("vocab_size must be at least 2 when pad_id is excluded from draws.")
+        check_replacement(rate, vocab_size, pad_id)
         self.rate = rate
         self.vocab_size = vocab_size
         self.pad_id = pad_id
