@@ -197,6 +197,9 @@ def run_jaxopt(x, y, alphas, l1_ratio, tol):
         if time.perf_counter() - start > ARGS.peer_seconds:
             raise TimeoutError(f"path not finished in {ARGS.peer_seconds:.0f}s")
         hyper = alpha if l1_ratio == 1.0 else (alpha * l1_ratio, alpha * (1 - l1_ratio))
+        # in the data's dtype: a float64 strength would make jaxopt's float32 loop
+        # carry float64 (x64 is on for the float64 gap checks)
+        hyper = jax.tree.map(lambda h: jnp.asarray(h, xj.dtype), hyper)
         w = run(w, hyper, xj, yj)
         coefs.append(w)
     return np.asarray(jnp.stack(coefs))

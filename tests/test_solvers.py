@@ -357,3 +357,17 @@ def test_settings_that_cannot_work_are_rejected(field, value):
     settings = solvers.CDSettings(**{field: value})
     with pytest.raises(ValueError, match=f"settings.{field}"):
         solvers.enet_path_solve(x, y, np.array([0.1]), settings=settings)
+
+
+def test_fista_keeps_float32_when_x64_is_enabled():
+    """float32 data stays float32 (x64 is on in the tests): the step size, the gap
+    placeholder and every loop carry are cast to the data's dtype."""
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.standard_normal((20, 4)), jnp.float32)
+    y = jnp.asarray(rng.standard_normal(20), jnp.float32)
+    res = solvers.fista(x, y, L1(0.05), tol=1e-4, max_iter=500)
+    assert res.coef.dtype == res.intercept.dtype == res.gap.dtype == jnp.float32
+    assert bool(res.converged)
+    ref = solvers.fista(x.astype(jnp.float64), y.astype(jnp.float64), L1(0.05), tol=1e-10,
+                max_iter=5000)
+    np.testing.assert_allclose(res.coef, ref.coef, atol=1e-3)

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
+from jreg._checks import full_precision
 from jreg.linear_model import _base
 
 __all__ = ["Ridge", "RidgeCV"]
@@ -37,6 +38,7 @@ def _svd_coef(u, s, vt, uty, alpha):
 
 
 @functools.partial(jax.jit, static_argnames=("fit_intercept", "method"))
+@full_precision
 def _ridge_solve(x, ys, sw, alphas, *, fit_intercept, method):
     """Exact ridge for targets ``ys`` ``(n, T)`` with per-target ``alphas`` ``(T,)``."""
     xc, yc, x_offset, y_offset = _center(x, ys, sw, fit_intercept)
@@ -233,6 +235,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
 
 @functools.partial(jax.jit, static_argnames=("fit_intercept",))
+@full_precision
 def _ridge_loo(x, ys, sw, alphas, *, fit_intercept):
     r"""Leave-one-out errors and coefficients for every alpha from one SVD.
 
@@ -279,7 +282,7 @@ def _fold_ridge(x, ys, train_idx, train_w, test_idx, alphas, fit_intercept):
     return jax.vmap(fold)(train_idx, train_w, test_idx)
 
 
-_fold_ridge_jit = jax.jit(_fold_ridge, static_argnames=("fit_intercept",))
+_fold_ridge_jit = jax.jit(full_precision(_fold_ridge), static_argnames=("fit_intercept",))
 
 
 class _IdentityRegressor(RegressorMixin, BaseEstimator):

@@ -7,7 +7,13 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jreg._checks import check_finite, check_interval, check_nonnegative, is_concrete
+from jreg._checks import (
+    check_finite,
+    check_interval,
+    check_nonnegative,
+    full_precision,
+    is_concrete,
+)
 from jreg.solvers import _cd
 from jreg.solvers._gap import enet_gap_from_stats
 
@@ -238,6 +244,7 @@ COMPILE_TIERS = (
 
 def jit_by_size(fun, static_argnames):
     """Jitted versions of ``fun``, one per compile tier plus the fully optimised one."""
+    fun = full_precision(fun)
     tiers = tuple(jax.jit(fun, static_argnames=static_argnames, compiler_options=options)
                   for _, options in COMPILE_TIERS)
     return tiers + (jax.jit(fun, static_argnames=static_argnames),)

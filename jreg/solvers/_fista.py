@@ -66,7 +66,7 @@ def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept,
     xc = x - x_offset
     strengths = enet_strengths(penalty) if isinstance(datafit, Quadratic) else None
     # Lipschitz estimate of the gradient in (w, b); backtracking fixes underestimates.
-    lip = datafit.curvature * jnp.maximum(_power_iteration(xc, sw / total), 1.0)
+    lip = (datafit.curvature * jnp.maximum(_power_iteration(xc, sw / total), 1.0)).astype(dtype)
 
     def objective_smooth(w, b):
         return datafit.value(y, xc @ w + b, sw)
@@ -127,7 +127,8 @@ def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept,
         k = k + 1
         if strengths is not None:
             gap = jax.lax.cond(
-                (k % check_every == 0) | (k >= max_iter), gap_at, lambda _: jnp.inf, nw
+                (k % check_every == 0) | (k >= max_iter), gap_at,
+                lambda _: jnp.asarray(jnp.inf, dtype), nw,
             )
             done = gap <= tol * yy / total
         else:
