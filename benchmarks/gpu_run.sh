@@ -3,10 +3,11 @@
 # JAX with CUDA but none of the peers: they travel as wheels in .whl/ (see
 # docs/benchmarks.md for the download command). Each part has its own time limit so
 # that one slow or failing part leaves the others' results. Results go to $OUT.
-#   PARTS="augment dropout linear cli" bash benchmarks/gpu_run.sh     (default: all)
+#   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
+# (dropout8k, the MaxNorm cost at batch 8192, runs only when named)
 set -u
 OUT="${OUT:-benchmarks/results}"
-PARTS="${PARTS:-augment dropout linear cli}"
+PARTS="${PARTS:-augment ops dropout linear cli}"
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KERAS_BACKEND=jax
 if [ -d .whl ]; then
@@ -25,6 +26,11 @@ if part augment; then
     --no-policies --output "$OUT/augment_gpu.md" > "$OUT/augment_gpu.log" 2>&1
   echo "augment: exit $?"
 fi
+if part ops; then
+  timeout 80 python3 benchmarks/profile_augment_ops.py --device gpu --sizes 224 \
+    --hlo-dir "$OUT" > "$OUT/augment_ops_gpu.md" 2>&1
+  echo "augment ops: exit $?"
+fi
 if part dropout; then
   timeout 60 python3 benchmarks/bench_dropout.py > "$OUT/dropout_gpu.md" 2>&1
   echo "dropout: exit $?"
@@ -34,14 +40,20 @@ if part dropout; then
   echo "dropout large: exit $?"
 fi
 if part linear; then
-  timeout 70 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
-    --peers jreg,jaxopt --problems wide,diabetes --max-seconds 55 --peer-seconds 20 \
-    --output "$OUT/linear_gpu_f64.md" > "$OUT/linear_gpu_f64.log" 2>&1
-  echo "linear float64: exit $?"
-  timeout 50 python3 benchmarks/bench_linear_model.py --device gpu --dtype float32 \
-    --peers jreg,jaxopt --max-seconds 35 --peer-seconds 15 --no-cv \
-    --output "$OUT/linear_gpu_f32.md" > "$OUT/linear_gpu_f32.log" 2>&1
-  echo "linear float32: exit $?"
+  # one process per problem and dtype, each time-boxed, appended to one file per dtype
+  for dtype in float32 float64; do
+    for problem in tall diabetes wide; do
+      timeout 45 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
+        --peers jreg --problems $problem --no-cv --max-seconds 35 \
+        >> "$OUT/linear_gpu_$dtype.md" 2>&1
+      echo "linear $dtype $problem: exit $?"
+    done
+  done
+fi
+if part dropout8k; then
+  timeout 80 python3 benchmarks/bench_dropout.py --width 4096 --batch 8192 --repeats 5 \
+    --only "MaxNorm" > "$OUT/dropout_gpu_8k.md" 2>&1
+  echo "dropout batch 8192: exit $?"
 fi
 if part cli; then
   timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
