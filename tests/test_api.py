@@ -12,6 +12,7 @@ Rules (docs/design/foundation.md and shared/STYLE.md):
 - ``mask`` is keyword-only except where the design's public contract places it.
 """
 
+import __future__
 import inspect
 
 import pytest
@@ -76,6 +77,33 @@ def test_top_level_names_exist():
 def test_all_is_sorted_and_unique(module_name):
     names = list(getattr(getattr(jreg, module_name), "__all__", []))
     assert len(names) == len(set(names)), names
+    assert names == sorted(names), f"jreg.{module_name}.__all__ is not sorted"
+
+
+@pytest.mark.parametrize("module_name", ["jreg", *PUBLIC_MODULES])
+def test_every_public_binding_is_in_all(module_name):
+    """A name a user can import from a public module without an underscore is listed
+    in its ``__all__`` (and so introspected by the tests here and documented)."""
+    module = jreg if module_name == "jreg" else getattr(jreg, module_name)
+    unlisted = [
+        n for n in dir(module)
+        if not n.startswith("_") and n not in module.__all__
+        and not inspect.ismodule(getattr(module, n))
+        and not isinstance(getattr(module, n), __future__._Feature)
+    ]
+    assert not unlisted, f"{module_name}: public but not in __all__: {unlisted}"
+
+
+def test_top_level_reexports_are_the_documented_objects():
+    """``jreg.L1/L2/L1L2`` are the penalties; ``jreg.ElasticNet`` is the estimator (the
+    penalty of that name lives only in ``jreg.penalties``)."""
+    for name in ("L1", "L2", "L1L2"):
+        assert getattr(jreg, name) is getattr(jreg.penalties, name)
+    assert jreg.ElasticNet is jreg.linear_model.ElasticNet
+    assert jreg.ElasticNet is not jreg.penalties.ElasticNet
+    for name in ("Lasso", "Ridge", "LassoCV", "ElasticNetCV", "RidgeCV", "lasso_path",
+                 "enet_path"):
+        assert getattr(jreg, name) is getattr(jreg.linear_model, name)
 
 
 @pytest.mark.parametrize("module_name,name,obj", ALL_PUBLIC, ids=_ids(ALL_PUBLIC))
@@ -105,6 +133,29 @@ def test_argument_names(module_name, name, obj):
         assert params["mask"].kind is inspect.Parameter.KEYWORD_ONLY, (
             f"jreg.{module_name}.{name}: mask must be keyword-only"
         )
+
+
+# Arguments a caller may pass by position (data, the penalty, the step size, and the
+# Keras-positional bounds of the constraints); every other option is keyword-only.
+POSITIONAL_ALLOWED = {
+    "transforms": {"penalty", "learning_rate", "loss_fn", "mask", "max_value", "min_value"},
+    "solvers": {"X", "y", "coef", "alpha", "alphas", "l1_ratio", "penalty", "curvature"},
+}
+STEP_SIZE_TAKERS = {"proximal_step", "prox_sgd", "prox_adagrad", "prox_adam"}
+OPTIONS = [item for item in ALL_PUBLIC if item[0] in POSITIONAL_ALLOWED
+           and not inspect.isclass(item[2]) or item[:2] == ("solvers", "Quadratic")]
+
+
+@pytest.mark.parametrize("module_name,name,obj", OPTIONS, ids=_ids(OPTIONS))
+def test_options_are_keyword_only(module_name, name, obj):
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    params = [p for p in inspect.signature(target).parameters.values() if p.name != "self"]
+    positional = {p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
+    extra = positional - POSITIONAL_ALLOWED[module_name]
+    assert not extra, f"jreg.{module_name}.{name}: options {extra} must be keyword-only"
+    if name in STEP_SIZE_TAKERS:
+        names = [p.name for p in params]
+        assert "learning_rate" in names and "penalty" in names, names
 
 
 PROX = [item for item in ALL_PUBLIC if item[0] == "prox"]

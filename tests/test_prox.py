@@ -519,6 +519,12 @@ def _coupled_cases():
             lambda x, p: assert_group_lasso_optimal(x, p, S * GROUP_STRENGTH),
             lambda x: group_lasso_conj(x, S * GROUP_STRENGTH),
         ),
+        Case(  # groups=None: each leaf is one group
+            "group_lasso_per_leaf",
+            lambda tree: prox.group_lasso(tree, lam, S),
+            lambda x, p: assert_norm_prox_optimal(x - p, p, t, np.linalg.norm, np.linalg.norm),
+            lambda x: np_projection_l2_ball(x, t),
+        ),
         Case(
             "sparse_group_lasso",
             lambda tree: prox.sparse_group_lasso(

@@ -530,6 +530,31 @@ def test_constraints_with_masks_schedules_and_jit():
         np.testing.assert_array_equal(params["b"], [10.0])
 
 
+@pytest.mark.parametrize(
+    "make, check",
+    [
+        (lambda m: max_norm(1.0, mask=m), lambda w: np.linalg.norm(w, axis=0) <= 1 + 1e-12),
+        (lambda m: unit_norm(mask=m), lambda w: np.isclose(np.linalg.norm(w, axis=0), 1.0)),
+        (lambda m: non_neg(mask=m), lambda w: w >= 0),
+        (lambda m: min_max_norm(2.0, 3.0, mask=m),
+         lambda w: np.abs(np.linalg.norm(w, axis=0) - 2.5) <= 0.5 + 1e-12),
+    ],
+    ids=["max_norm", "unit_norm", "non_neg", "min_max_norm"],
+)
+@pytest.mark.parametrize("mask_form", ["tree", "callable"])
+def test_every_constraint_leaves_masked_out_leaves_exactly_untouched(make, check, mask_form):
+    params = {"w": jnp.array([[3.0, -0.5], [-4.0, 0.25]]), "b": jnp.array([-10.0, 7.0])}
+    mask = {"w": True, "b": False}
+    tx = make(mask if mask_form == "tree" else (lambda p: jax.tree.map(lambda _: True, p)
+                                                 | {"b": False}))
+    updates = {"w": jnp.array([[0.5, 1.0], [2.0, -3.0]]), "b": jnp.array([1.0, -2.0])}
+    new_updates, _ = jax.jit(tx.update)(updates, tx.init(params), params)
+    new = optax.apply_updates(params, new_updates)
+    assert np.all(check(np.asarray(new["w"])))
+    # excluded leaf: the incoming update passes through bit for bit
+    np.testing.assert_array_equal(new_updates["b"], updates["b"])
+
+
 # --------------------------------------------------------------------------------------
 # errors
 

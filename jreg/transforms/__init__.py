@@ -50,4 +50,5 @@ __all__ = [
     "prox_sgd",
     "proximal_step",
     "regularized",
+    "unit_norm",
 ]
