@@ -13,6 +13,7 @@ Rules (docs/design/foundation.md and shared/STYLE.md):
 """
 
 import __future__
+
 import inspect
 
 import pytest
