@@ -4,7 +4,8 @@
 # docs/benchmarks.md for the download command). Each part has its own time limit so
 # that one slow or failing part leaves the others' results. Results go to $OUT.
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
-# (dropout8k, the MaxNorm cost at batch 8192, runs only when named)
+# (dropout8k, the MaxNorm cost at batch 8192, and linearcv, the 5-fold LassoCV on the
+# GPU against one path, run only when named)
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -48,6 +49,16 @@ if part linear; then
         >> "$OUT/linear_gpu_$dtype.md" 2>&1
       echo "linear $dtype $problem: exit $?"
     done
+  done
+fi
+if part linearcv; then
+  # issue 3's "CV <= 2x one path": on a GPU the folds are vmapped (one launch per step
+  # for all five), so the ratio may differ from the CPU's sequential folds
+  for problem in diabetes tall; do
+    timeout 120 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
+      --peers jreg --problems $problem --penalties lasso --max-seconds 100 \
+      >> "$OUT/linear_cv_gpu.md" 2>&1
+    echo "linear CV $problem: exit $?"
   done
 fi
 if part dropout8k; then
