@@ -14,7 +14,7 @@ import pytest
 
 import jreg
 from jreg.linear_model import _cv, _ridge
-from jreg.solvers import enet_path_solve, fista, solve_enet
+from jreg.solvers import enet_duality_gap, enet_path_solve, fista, solve_enet
 from jreg.solvers._api import jit_by_size
 
 HIGHEST = jax.lax.Precision.HIGHEST
@@ -54,6 +54,12 @@ def test_path_and_single_solves_trace_full_precision_products(data, precompute):
         lambda x, y: enet_path_solve(x, y, alphas, 0.5, precompute=precompute).coef, x, y
     )
     _assert_all_highest(lambda x, y: solve_enet(x, y, 0.1, precompute=precompute).coef, x, y)
+
+
+def test_duality_gap_uses_full_precision_products(data):
+    x, y = data
+    coef = jnp.full(5, 0.1, jnp.float32)
+    _assert_all_highest(lambda x, y: enet_duality_gap(x, y, coef, 0.1), x, y)
 
 
 def test_fista_traces_full_precision_products(data):

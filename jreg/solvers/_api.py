@@ -454,6 +454,7 @@ def solve_enet(
     return jax.tree.map(lambda leaf: leaf[0], res)
 
 
+@full_precision
 def enet_duality_gap(
     X, y, coef, alpha, l1_ratio=1.0, *, sample_weight=None, fit_intercept=True,
     positive=False,
