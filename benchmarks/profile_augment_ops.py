@@ -5,7 +5,9 @@ Each row is one jitted function on the benchmark's batch (flip + rotation + zoom
 translation, fill "constant", bilinear; contrast and brightness with Keras meanings),
 timed as the median of ``--repeats`` blocked calls after a warm-up. Variants compute
 the same values as jreg's implementation (checked here, max abs difference printed),
-so a faster variant can replace it. augmax and dm-pix rows use the same sizes for
+so a faster variant can replace it. jreg's resampler ends with an optimization barrier
+off CPU (commit b5575b0); the "without the barrier" rows trace it without one, and the
+other variants have none either. augmax and dm-pix rows use the same sizes for
 reference (augmax's contrast is per pixel, without an image mean: different work).
 
     python benchmarks/profile_augment_ops.py --device gpu --sizes 64 224 --hlo-dir out/
@@ -110,7 +112,18 @@ def resample_jreg(batch, x, y):
                           interpolation="bilinear")
 
 
+def resample_jreg_unfenced(batch, x, y):
+    """jreg's resampler without its off-CPU optimization barrier (as before the fix)."""
+    fence = _warp._materialize_off_cpu
+    _warp._materialize_off_cpu = lambda v: v  # read while tracing, restored at once
+    try:
+        return resample_jreg(batch, x, y)
+    finally:
+        _warp._materialize_off_cpu = fence
+
+
 RESAMPLERS = {"jreg (whole-pixel gathers)": resample_jreg,
+              "jreg without the barrier": resample_jreg_unfenced,
               "per-value gathers": resample_scalar,
               "channels-first planes": resample_planar}
 

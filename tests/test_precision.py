@@ -6,6 +6,8 @@ certified solver survives. The solver programs are traced under
 in their jaxprs (the device does not matter, so this runs on CPU).
 """
 
+import functools
+
 import jax
 import jax.extend
 import jax.numpy as jnp
@@ -14,7 +16,7 @@ import pytest
 
 import jreg
 from jreg.linear_model import _cv, _ridge
-from jreg.solvers import enet_duality_gap, enet_path_solve, fista, solve_enet
+from jreg.solvers import CDSettings, enet_duality_gap, enet_path_solve, fista, solve_enet
 from jreg.solvers._api import jit_by_size
 
 HIGHEST = jax.lax.Precision.HIGHEST
@@ -94,3 +96,23 @@ def test_every_compile_tier_traces_full_precision_products(data):
     assert len(versions) == len(_cv._cv_mse_jits)
     for version in versions:
         _assert_all_highest(version, x)
+
+
+@pytest.mark.parametrize("gram", [True, False])
+def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram):
+    x, y = data
+    folds = [(np.arange(6, 12), np.arange(6)), (np.arange(6), np.arange(6, 12))]
+    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, 12, np.float32)]
+    sw = jnp.ones(12, jnp.float32)
+    alphas = jnp.asarray([[0.3, 0.1]], jnp.float32)
+    ratios = jnp.asarray([1.0], jnp.float32)
+    cv = functools.partial(_cv._cv_mse_jits[-1], fit_intercept=True, positive=False,
+                           gram=gram, settings=CDSettings(), batch="map")
+    _assert_all_highest(
+        lambda x, y: cv(x, y, sw, *padded, alphas, ratios, jnp.float32(1e-4),
+                        jnp.int32(50))[0][0], x, y)
+    train_idx, train_w, test_idx = padded[0], padded[1], padded[2]
+    _assert_all_highest(
+        lambda x: _ridge._fold_ridge_jit(x, y[:, None], train_idx, train_w, test_idx,
+                                         jnp.asarray([1.0], jnp.float32), fit_intercept=True),
+        x)

@@ -5,6 +5,7 @@ numpy implementation of the duality gap. Shapes are small and shared so that eac
 compiled program is reused across tests.
 """
 
+import re
 import warnings
 
 import jax
@@ -366,6 +367,9 @@ def test_fista_keeps_float32_when_x64_is_enabled():
     x = jnp.asarray(rng.standard_normal((20, 4)), jnp.float32)
     y = jnp.asarray(rng.standard_normal(20), jnp.float32)
     res = solvers.fista(x, y, L1(0.05), tol=1e-4, max_iter=500)
+    program = str(jax.make_jaxpr(lambda x, y: solvers.fista(x, y, L1(0.05), max_iter=5))(x, y))
+    # no float64 array anywhere (the float penalty strength stays a weak f64 scalar)
+    assert not re.search(r"f64\[\d", program), program
     assert res.coef.dtype == res.intercept.dtype == res.gap.dtype == jnp.float32
     assert bool(res.converged)
     ref = solvers.fista(x.astype(jnp.float64), y.astype(jnp.float64), L1(0.05), tol=1e-10,

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
-from jreg._checks import full_precision
+from jreg._precision import full_precision
 from jreg.linear_model import _base
 
 __all__ = ["Ridge", "RidgeCV"]

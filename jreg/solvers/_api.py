@@ -11,9 +11,9 @@ from jreg._checks import (
     check_finite,
     check_interval,
     check_nonnegative,
-    full_precision,
     is_concrete,
 )
+from jreg._precision import full_precision
 from jreg.solvers import _cd
 from jreg.solvers._gap import enet_gap_from_stats
 

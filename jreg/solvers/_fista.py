@@ -47,7 +47,7 @@ def enet_strengths(penalty):
 
 
 def _power_iteration(xc, weights, n_steps=30):
-    v = jnp.ones(xc.shape[1], xc.dtype) / np.sqrt(xc.shape[1])
+    v = jnp.full(xc.shape[1], 1.0 / np.sqrt(xc.shape[1]), xc.dtype)
 
     def body(_, v):
         u = xc.T @ (weights * (xc @ v))
