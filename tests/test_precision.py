@@ -34,8 +34,11 @@ def _dot_precisions(jaxpr):
 
 
 def _assert_all_highest(fun, *args):
-    traced = fun.trace(*args) if hasattr(fun, "trace") else jax.make_jaxpr(fun)(*args)
-    precisions = _dot_precisions(traced.jaxpr.jaxpr if hasattr(fun, "trace") else traced.jaxpr)
+    if hasattr(fun, "trace"):  # a jit object: trace it as the top-level program
+        jaxpr = fun.trace(*args).jaxpr.jaxpr
+    else:
+        jaxpr = jax.make_jaxpr(fun)(*args).jaxpr
+    precisions = _dot_precisions(jaxpr)
     assert precisions, "no matrix product found: the check would pass vacuously"
     assert all(p == (HIGHEST, HIGHEST) for p in precisions), precisions
 
