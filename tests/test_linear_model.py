@@ -321,8 +321,40 @@ def test_cv_vmap_batching_equals_map_batching():
         out[batch] = _cv._cv_mse_jits[-1](
             jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
             jnp.asarray(ratios), jnp.asarray(1e-13), jnp.asarray(100000, jnp.int32),
-            fit_intercept=True, positive=False, gram=False, settings=_cd.CDSettings(),
-            batch=batch,
+            fit_intercept=True, positive=False, gram=False, partition=False,
+            settings=_cd.CDSettings(), batch=batch,
         )[0]
     np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=1e-8)
     assert np.all(np.asarray(out["vmap"][1]))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cv_gram_from_test_blocks_equals_global_gram(fit_intercept):
+    """When the test sets partition the rows, the full Gram matrix is the sum of the test
+    blocks (one Gram's work instead of two): same fold problems, same Gram, same MSEs."""
+    import jax.numpy as jnp
+
+    from jreg.linear_model import _cv
+    from jreg.solvers import _cd
+
+    x, y = DATA["tall"]
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    folds = list(KFold(4, shuffle=True, random_state=0).split(x))
+    assert _cv._test_sets_partition(folds, len(y), x.shape[1])
+    assert not _cv._test_sets_partition(folds[:3], len(y), x.shape[1])
+    assert not _cv._test_sets_partition(folds, len(y), x.shape[1], max_bytes=100)
+    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, sw, len(y), np.float64)]
+    alphas = np.geomspace(1.0, 0.01, 5)[None] * np.max(np.abs(x.T @ y)) / len(y)
+    out = {}
+    for partition in (False, True):
+        out[partition] = _cv._cv_mse_jits[-1](
+            jnp.asarray(x), jnp.asarray(y), jnp.asarray(sw), *padded, jnp.asarray(alphas),
+            jnp.asarray([1.0]), jnp.asarray(1e-13), jnp.asarray(100000, jnp.int32),
+            fit_intercept=fit_intercept, positive=False, gram=True, partition=partition,
+            settings=_cd.CDSettings(), batch="map",
+        )
+    (mse_a, conv_a, *_), gram_a = out[False]
+    (mse_b, conv_b, *_), gram_b = out[True]
+    np.testing.assert_allclose(np.asarray(gram_b), np.asarray(gram_a), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(mse_b), np.asarray(mse_a), rtol=1e-9)
+    assert np.all(np.asarray(conv_a)) and np.all(np.asarray(conv_b))

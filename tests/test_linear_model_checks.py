@@ -49,3 +49,19 @@ def test_check_estimator(name):
     assert not failed, failed
     xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
     assert xfailed <= set(EXPECTED[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Lasso", "LassoCV"])
+def test_check_estimator_with_fista_solver(name):
+    """The all-alphas-at-once solver passes the same checks (ElasticNet and ElasticNetCV
+    share these classes' code paths)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(
+            getattr(jl, name)(solver="fista"), expected_failed_checks=EXPECTED[name],
+            on_fail=None,
+        )
+    failed = [(r["check_name"], str(r["exception"])[:300]) for r in results
+              if r["status"] == "failed"]
+    assert not failed, failed

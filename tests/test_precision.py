@@ -51,14 +51,18 @@ def data():
     return jnp.asarray(x), jnp.asarray(y)
 
 
+@pytest.mark.parametrize("solver", ["cd", "fista"])
 @pytest.mark.parametrize("precompute", [True, False])
-def test_path_and_single_solves_trace_full_precision_products(data, precompute):
+def test_path_and_single_solves_trace_full_precision_products(data, precompute, solver):
     x, y = data
     alphas = jnp.asarray([0.3, 0.1], jnp.float32)
     _assert_all_highest(
-        lambda x, y: enet_path_solve(x, y, alphas, 0.5, precompute=precompute).coef, x, y
+        lambda x, y: enet_path_solve(x, y, alphas, 0.5, precompute=precompute,
+                                     solver=solver).coef, x, y
     )
-    _assert_all_highest(lambda x, y: solve_enet(x, y, 0.1, precompute=precompute).coef, x, y)
+    _assert_all_highest(
+        lambda x, y: solve_enet(x, y, 0.1, precompute=precompute, solver=solver).coef, x, y
+    )
 
 
 def test_duality_gap_uses_full_precision_products(data):
@@ -101,8 +105,8 @@ def test_every_compile_tier_traces_full_precision_products(data):
         _assert_all_highest(version, x)
 
 
-@pytest.mark.parametrize("gram", [True, False])
-def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram):
+@pytest.mark.parametrize(("gram", "partition"), [(True, True), (True, False), (False, False)])
+def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram, partition):
     x, y = data
     folds = [(np.arange(6, 12), np.arange(6)), (np.arange(6), np.arange(6, 12))]
     padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, 12, np.float32)]
@@ -110,7 +114,8 @@ def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram):
     alphas = jnp.asarray([[0.3, 0.1]], jnp.float32)
     ratios = jnp.asarray([1.0], jnp.float32)
     cv = functools.partial(_cv._cv_mse_jits[-1], fit_intercept=True, positive=False,
-                           gram=gram, settings=CDSettings(), batch="map")
+                           gram=gram, partition=partition, settings=CDSettings(),
+                           batch="map")
     _assert_all_highest(
         lambda x, y: cv(x, y, sw, *padded, alphas, ratios, jnp.float32(1e-4),
                         jnp.int32(50))[0][0], x, y)

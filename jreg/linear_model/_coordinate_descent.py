@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array
 
 from jreg.linear_model import _base
-from jreg.solvers._api import multi_path
+from jreg.solvers._api import multi_path, resolve_settings
 
 __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
 
-_PATH_PARAMS = {"tol", "max_iter", "random_state", "selection"}
+_PATH_PARAMS = {"tol", "max_iter", "random_state", "selection", "solver"}
 
 
 def _resolve_precompute(precompute, n_samples, n_features):
@@ -49,7 +49,7 @@ def _check_gram(gram, X, dtype):
 
 
 def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_intercept, positive,
-                   precompute, centred_gram=None):
+                   precompute, centred_gram=None, solver="cd"):
     """Run the compiled multi-target path; numpy results with leading (T, A) axes.
 
     ``centred_gram`` (internal, from the CV program) is the Gram matrix of the centred,
@@ -79,6 +79,7 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
         _base.to_jax(alphas, dtype), l1_ratio, _base.to_jax(W0, dtype), tol, max_iter,
         centred_gram if gram is None else _base.to_jax(gram, dtype),
         fit_intercept=fit_intercept, positive=positive, gram=use_gram,
+        settings=resolve_settings(solver, None),
     )
     out = {k: np.asarray(v) for k, v in res._asdict().items()}
     out["coef"] = out["coef"].astype(dtype, copy=False)
@@ -160,8 +161,10 @@ def enet_path(
       return_n_iter: also return the epochs per alpha.
       positive: force ``w ≥ 0``.
       check_input: validate ``X`` and ``y``.
-      **params: ``tol`` (default 1e-4), ``max_iter`` (default 1000), ``random_state`` and
-        ``selection`` (accepted; the epoch order is deterministic).
+      **params: ``tol`` (default 1e-4), ``max_iter`` (default 1000), ``solver``
+        (``"cd"``, default, or ``"fista"``: every alpha at once, for accelerators; see
+        :func:`jreg.solvers.enet_path_solve`), ``random_state`` and ``selection``
+        (accepted; the epoch order is deterministic).
 
     Returns:
       ``(alphas, coefs, dual_gaps)`` or ``(alphas, coefs, dual_gaps, n_iters)`` with
@@ -188,6 +191,8 @@ def enet_path(
     selection = params.get("selection", "cyclic")
     if selection not in ("cyclic", "random"):
         raise ValueError("selection should be either random or cyclic.")
+    solver = params.get("solver", "cd")
+    resolve_settings(solver, None)
     _base.check_number(l1_ratio, "l1_ratio", low=0, high=1)
     X, y = _check_path_inputs(X, y, check_input, copy_X)
     n_samples, n_features = X.shape
@@ -213,7 +218,7 @@ def enet_path(
             raise ValueError(f"coef_init must have shape ({n_features},), got {w0.shape}.")
     out = _solve_targets(
         X, y[None], None, alphas, l1_ratio, w0[None], tol=tol, max_iter=max_iter,
-        fit_intercept=False, positive=positive, precompute=precompute,
+        fit_intercept=False, positive=positive, precompute=precompute, solver=solver,
     )
     if not np.all(out["converged"]):
         bad = ~out["converged"][0]
@@ -290,6 +295,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
       positive: force ``w ≥ 0``.
       random_state: accepted for compatibility.
       selection: ``"cyclic"`` or ``"random"``; accepted, the epoch order is deterministic.
+      solver: ``"cd"`` (coordinate descent, default) or ``"fista"`` (accelerated proximal
+        gradient, matrix–matrix work for accelerators; ``max_iter`` counts its
+        iterations). Both stop on the same certified gap.
 
     Attributes:
       coef_: ``(n_features,)`` or ``(n_targets, n_features)``.
@@ -322,6 +330,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         positive=False,
         random_state=None,
         selection="cyclic",
+        solver="cd",
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -334,6 +343,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.solver = solver
 
     def _check_params(self):
         _base.check_number(self.alpha, "alpha", low=0)
@@ -344,6 +354,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
             _base.check_bool(getattr(self, name), name)
         if self.selection not in ("cyclic", "random"):
             raise ValueError(f"selection must be 'cyclic' or 'random', got {self.selection!r}.")
+        resolve_settings(self.solver, None)
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model by coordinate descent (scikit-learn's ``fit``).
@@ -388,7 +399,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         out = _solve_targets(
             X, Y, sw, np.array([self.alpha]), self.l1_ratio, W0, tol=self.tol,
             max_iter=self.max_iter, fit_intercept=self.fit_intercept, positive=self.positive,
-            precompute=self.precompute, centred_gram=centred_gram,
+            precompute=self.precompute, centred_gram=centred_gram, solver=self.solver,
         )
         coef = out["coef"][:, 0]
         intercept = out["intercept"][:, 0]
@@ -457,11 +468,12 @@ class Lasso(ElasticNet):
         positive=False,
         random_state=None,
         selection="cyclic",
+        solver="cd",
     ):
         super().__init__(
             alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, precompute=precompute,
             max_iter=max_iter, copy_X=copy_X, tol=tol, warm_start=warm_start,
-            positive=positive, random_state=random_state, selection=selection,
+            positive=positive, random_state=random_state, selection=selection, solver=solver,
         )
 
     path = staticmethod(enet_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -22,6 +23,7 @@ from jreg.solvers._api import (
     pick_jit,
     prepare_x,
     prepare_y,
+    resolve_settings,
     symmetric_gram,
 )
 
@@ -47,13 +49,24 @@ def _pad_folds(folds, sample_weight, n_samples, dtype):
     return train_idx, train_w, test_idx, test_w, test_mse_w
 
 
-def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
+def _test_sets_partition(folds, n_samples, n_features, max_bytes=2**29):
+    """Whether every row is in exactly one test set (``KFold``, ``GroupKFold``, ...) and
+    the fold Gram blocks ``X_testᵀ S X_test`` fit in ``max_bytes`` (float64) together."""
+    if len(folds) * n_features**2 * 8 > max_bytes:
+        return False
+    tests = np.concatenate([np.asarray(test) for _, test in folds])
+    return len(tests) == n_samples and np.array_equal(np.sort(tests), np.arange(n_samples))
+
+
+def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept, partition):
     """Per-fold centred Gram problems from one global Gram: ``G − X_testᵀ S X_test``.
 
     The data are first centred by the global weighted means (for accuracy), then each
     fold's Gram, ``Xᵀy`` and ``‖y‖²`` are corrected for its own mean in closed form.
-    Costs two full Gram matrices in total instead of one per fold. Returns the per-fold
-    function and the full-data Gram matrix (the refit's, exactly as the solver builds it).
+    Costs two full Gram matrices in total instead of one per fold; when the test sets
+    partition the rows (``partition``: every row in exactly one test set, as ``KFold``),
+    one: the test blocks ``X_testᵀ S X_test`` are computed first and ``G`` is their sum.
+    Returns the per-fold function and the full-data Gram matrix (the refit's).
     """
     total = jnp.sum(sw)
     if fit_intercept:
@@ -64,19 +77,26 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
         ym = jnp.zeros((), x.dtype)
     x0 = x - xm
     y0 = y - ym
-    xs = x0 * jnp.sqrt(sw)[:, None]
-    gram = symmetric_gram(xs.T)
+
+    def test_gram(idx, w):
+        return symmetric_gram((x0[idx] * jnp.sqrt(w)[:, None]).T)  # upper blocks only
+
+    if partition:
+        test_grams = jax.lax.map(lambda a: test_gram(*a), (test_idx, test_w))
+        gram = jnp.sum(test_grams, axis=0)
+    else:
+        gram = symmetric_gram((x0 * jnp.sqrt(sw)[:, None]).T)
     xs = x0 * sw[:, None]
     xty = xs.T @ y0
     yy = jnp.vdot(sw * y0, y0)
     sx = sw @ x0
     sy = jnp.vdot(sw, y0)
 
-    def one(idx, w):
+    def one(k, idx, w):
         xt_, yt_ = x0[idx], y0[idx]
         xw = xt_ * w[:, None]
         s_k = total - jnp.sum(w)
-        q = gram - symmetric_gram((xt_ * jnp.sqrt(w)[:, None]).T)  # upper blocks only
+        q = gram - (test_grams[k] if partition else test_gram(idx, w))
         c = xty - xw.T @ yt_
         v = yy - jnp.vdot(w * yt_, yt_)
         if fit_intercept:
@@ -96,18 +116,19 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept):
 
 
 def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, l1_ratios, tol,
-            max_iter, *, fit_intercept, positive, gram, settings, batch):
+            max_iter, *, fit_intercept, positive, gram, partition, settings, batch):
     dtype = x.dtype
     p = x.shape[1]
     full_gram = None
     if gram:
         fold_gram, full_gram = _fold_prepared_gram(x, y, sw, test_idx, test_w,
-                                                   fit_intercept=fit_intercept)
+                                                   fit_intercept=fit_intercept,
+                                                   partition=partition)
 
     def fold(args):
-        tr_idx, tr_w, te_idx, te_w, te_mse_w = args
+        k, tr_idx, tr_w, te_idx, te_w, te_mse_w = args
         if gram:
-            prep = fold_gram(te_idx, te_w)
+            prep = fold_gram(k, te_idx, te_w)
         else:
             px = prepare_x(x[tr_idx], tr_w, fit_intercept=fit_intercept, gram=False)
             prep = prepare_y(px, y[tr_idx], tr_w, fit_intercept=fit_intercept)
@@ -124,12 +145,12 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
 
         return batch_apply(lambda a: per_ratio(*a), (alphas, l1_ratios), batch)
 
-    args = (train_idx, train_w, test_idx, test_w, test_mse_w)
+    args = (jnp.arange(train_idx.shape[0]), train_idx, train_w, test_idx, test_w, test_mse_w)
     return batch_apply(fold, args, batch), full_gram
 
 
 _cv_mse_jits = jit_by_size(
-    _cv_mse, ("fit_intercept", "positive", "gram", "settings", "batch")
+    _cv_mse, ("fit_intercept", "positive", "gram", "partition", "settings", "batch")
 )
 
 
@@ -147,6 +168,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             _base.check_bool(getattr(self, name), name)
         if self.selection not in ("cyclic", "random"):
             raise ValueError(f"selection must be 'cyclic' or 'random', got {self.selection!r}.")
+        resolve_settings(self.solver, None)
         if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
             _base.check_number(self.alphas, "alphas", low=1, integer=True)
         else:
@@ -211,7 +233,9 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
             _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
             jnp.asarray(self.max_iter, jnp.int32), fit_intercept=self.fit_intercept,
-            positive=self.positive, gram=use_gram, settings=_cd.CDSettings(),
+            positive=self.positive, gram=use_gram,
+            partition=use_gram and _test_sets_partition(folds, n_samples, n_features),
+            settings=resolve_settings(self.solver, None),
             batch=default_batch(),
         )
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
@@ -236,7 +260,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             alpha=self.alpha_, l1_ratio=self.l1_ratio_, fit_intercept=self.fit_intercept,
             precompute=self.precompute if user_gram else False,
             max_iter=self.max_iter, tol=self.tol, positive=self.positive,
-            random_state=self.random_state, selection=self.selection,
+            random_state=self.random_state, selection=self.selection, solver=self.solver,
         )
         # the CV program already built the full data's centred Gram matrix: the refit
         # reuses it (scikit-learn's refit computes it again)
@@ -271,8 +295,9 @@ class LassoCV(_LinearModelCV):
       cv: scikit-learn ``cv`` (int, splitter or iterable).
 
     ``fit_intercept``, ``precompute``, ``max_iter``, ``tol``, ``copy_X``, ``positive``,
-    ``random_state`` and ``selection`` mean what they mean for `Lasso`; ``verbose`` and
-    ``n_jobs`` are accepted for compatibility.
+    ``random_state``, ``selection`` and ``solver`` mean what they mean for `Lasso`
+    (``solver="fista"`` solves each fold's alphas at once, for accelerators); ``verbose``
+    and ``n_jobs`` are accepted for compatibility.
 
     Attributes:
       alpha_: the chosen alpha.
@@ -311,6 +336,7 @@ class LassoCV(_LinearModelCV):
         positive=False,
         random_state=None,
         selection="cyclic",
+        solver="cd",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -325,6 +351,7 @@ class LassoCV(_LinearModelCV):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.solver = solver
 
     def fit(self, X, y, sample_weight=None, **params):
         super().fit(X, y, sample_weight=sample_weight, **params)
@@ -339,7 +366,7 @@ class ElasticNetCV(_LinearModelCV):
 
     Minimises ``(1/2n)‖y − Xw − b‖² + αρ‖w‖₁ + ½α(1−ρ)‖w‖²`` over the grid of
     ``l1_ratio`` values (a float or a list) × alphas (per-ratio default grids), all in one
-    compiled call, and refits with the best pair.
+    compiled call, and refits with the best pair. Other parameters as :class:`LassoCV`.
 
     Attributes:
       alpha_: the chosen alpha.
@@ -379,6 +406,7 @@ class ElasticNetCV(_LinearModelCV):
         positive=False,
         random_state=None,
         selection="cyclic",
+        solver="cd",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -394,6 +422,7 @@ class ElasticNetCV(_LinearModelCV):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.solver = solver
 
     def _l1_ratios(self):
         ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float)).ravel()

@@ -5,7 +5,9 @@ Functional, usable without the estimators of :mod:`jreg.linear_model`:
 * :func:`solve_enet` / :func:`enet_path_solve` — coordinate descent with working sets,
   Anderson acceleration and scikit-learn's duality-gap stopping rule, for Lasso /
   elastic net (optionally ``positive``), with intercept and sample weights; ``vmap``-able
-  over strengths, ``l1_ratio``, targets and folds (0/1 sample weights).
+  over strengths, ``l1_ratio``, targets and folds (0/1 sample weights); with
+  ``solver="fista"`` (:class:`FistaSettings`) a path is solved for every alpha at once by
+  accelerated proximal gradient, matrix–matrix work for accelerators.
 * :func:`fista` — FISTA with restart and backtracking for any penalty object with
   ``.value`` / ``.prox``.
 * :func:`enet_duality_gap` — scikit-learn's elastic-net gap at given coefficients.
@@ -21,9 +23,11 @@ from jreg.solvers._cd import CDSettings as CDSettings
 from jreg.solvers._datafits import Quadratic as Quadratic
 from jreg.solvers._fista import enet_strengths as enet_strengths
 from jreg.solvers._fista import fista as fista
+from jreg.solvers._pg import FistaSettings as FistaSettings
 
 __all__ = [
     "CDSettings",
+    "FistaSettings",
     "Quadratic",
     "SolverResult",
     "enet_duality_gap",

@@ -1,0 +1,165 @@
+r"""Accelerated proximal gradient over a whole path at once (private).
+
+Coordinate descent is sequential: on a GPU each block of coordinates is a handful of
+tiny kernels, so a path is bound by kernel launches (measured on an H200: a tall
+10000×2000 float32 path took 2.8 s). This kernel solves *every* alpha of a path at the
+same time with FISTA (Beck & Teboulle 2009) and adaptive restart (O'Donoghue & Candès
+2015): the coefficients are a ``(p, n_alphas)`` matrix, so each iteration is one or two
+matrix–matrix products (``Q W``, or ``X W`` and ``Xᵀ R``) and a few elementwise kernels.
+
+Same units as :mod:`jreg.solvers._cd`: column ``j`` minimises
+``½‖y − Xw‖² + a_j‖w‖₁ + ½ b_j‖w‖²`` and stops on the certified gap of
+:mod:`jreg.solvers._gap`, computed every iteration from ``XᵀR`` at the current iterate
+(freshly multiplied, never updated incrementally). A column whose gap is below ``tol``
+is frozen; the loop ends when all are, or after ``max_iter`` iterations. The gradient at
+the extrapolated point needs no extra product: ``XᵀR`` is affine in ``w``, so it is the
+same combination of the two last exact ones.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jreg.solvers import _cd
+from jreg.solvers._gap import enet_gap_from_stats
+
+
+class FistaSettings(NamedTuple):
+    """Static tuning of the all-alphas-at-once FISTA path solver (``solver="fista"``).
+
+    Attributes:
+      power_iters: power iterations for the largest eigenvalue of ``XᵀX``.
+      lipschitz_margin: the step is ``1 / (margin · λ_max + b)``; the margin covers the
+        power iteration's underestimate.
+    """
+
+    power_iters: int = 64
+    lipschitz_margin: float = 1.05
+
+
+def check_settings(settings: FistaSettings) -> None:
+    """Raise ``ValueError`` naming the field of ``settings`` that cannot work."""
+    value = settings.power_iters
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"settings.power_iters must be an int >= 1, got {value!r}.")
+    if not settings.lipschitz_margin >= 1.0:
+        raise ValueError(
+            f"settings.lipschitz_margin must be >= 1, got {settings.lipschitz_margin!r}."
+        )
+
+
+def _largest_eigenvalue(op, iters):
+    """``λ_max(XᵀX)`` by power iteration (a lower bound that converges from below)."""
+    p = _cd.n_features(op)
+    dtype = op.norms2.dtype
+
+    def apply(v):
+        if isinstance(op, _cd.GramOp):
+            return op.gram @ v
+        return op.xt @ (op.xt.T @ v)
+
+    # start off any single axis: a deterministic vector with distinct entries
+    v = 1.0 + jnp.arange(p, dtype=dtype) / p
+
+    def body(_, v):
+        u = apply(v)
+        norm = jnp.linalg.norm(u)
+        return jnp.where(norm > 0, u / jnp.where(norm > 0, norm, 1.0), v)
+
+    v = jax.lax.fori_loop(0, iters, body, v / jnp.linalg.norm(v))
+    return jnp.maximum(jnp.vdot(v, apply(v)), jnp.max(op.norms2))
+
+
+def _stats(op, w):
+    """``XᵀR`` ``(p, A)`` and ``‖R‖²`` ``(A,)`` at the columns of ``w``, computed afresh."""
+    if isinstance(op, _cd.GramOp):
+        corr = op.xty[:, None] - op.gram @ w
+        # ‖y − Xw‖² = ‖y‖² − 2qᵀw + wᵀQw with Qw = q − corr
+        r_norm2 = op.yy - op.xty @ w - jnp.sum(w * corr, axis=0)
+        return corr, r_norm2
+    resid = op.y[:, None] - op.xt.T @ w
+    return op.xt @ resid, jnp.sum(resid * resid, axis=0)
+
+
+class PathState(NamedTuple):
+    w: jax.Array  # (p, A) current iterates
+    corr: jax.Array  # XᵀR at w
+    y: jax.Array  # extrapolated points
+    corr_y: jax.Array  # XᵀR at y (same affine combination)
+    t: jax.Array  # (A,) momentum parameters
+    gap: jax.Array  # (A,) certified gaps at w
+    n_iter: jax.Array  # (A,) iterations until each column was certified
+    k: jax.Array  # iterations done
+
+
+def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
+    """Minimise every column's problem from ``w0`` until its gap is ``≤ tol``.
+
+    Args:
+      op: :class:`jreg.solvers._cd.GramOp` or :class:`jreg.solvers._cd.ResidualOp`.
+      w0: initial coefficients ``(p, A)``.
+      a, b: unnormalised L1 and L2 strengths ``(A,)``.
+      tol: absolute gap tolerance (unnormalised, shared by the columns).
+      max_iter: maximum number of iterations (traced integer).
+      positive: static flag.
+      settings: static :class:`FistaSettings`.
+
+    Returns:
+      :class:`PathState` at exit; ``gap`` is certified at the returned ``w``.
+    """
+    settings = FistaSettings() if settings is None else settings
+    check_settings(settings)
+    dtype = w0.dtype
+    a = jnp.asarray(a, dtype)
+    b = jnp.asarray(b, dtype)
+    tol = jnp.asarray(tol, dtype)
+    max_iter = jnp.asarray(max_iter, jnp.int32)
+    lam = settings.lipschitz_margin * _largest_eigenvalue(op, settings.power_iters)
+    lip = jnp.maximum(lam + b, jnp.finfo(dtype).tiny)  # (A,)
+    gap_of = jax.vmap(
+        lambda corr, w, rn2, a, b: enet_gap_from_stats(corr, w, rn2, a, b,
+                                                       positive=positive)[0],
+        in_axes=(1, 1, 0, 0, 0),
+    )
+
+    def certify(w):
+        corr, rn2 = _stats(op, w)
+        return corr, gap_of(corr, w, rn2, a, b)
+
+    corr0, gap0 = certify(w0)
+    n_cols = w0.shape[1]
+    state = PathState(w0, corr0, w0, corr0, jnp.ones(n_cols, dtype), gap0,
+                      jnp.zeros(n_cols, jnp.int32), jnp.zeros((), jnp.int32))
+
+    def cond(s):
+        return jnp.any(s.gap > tol) & (s.k < max_iter)
+
+    def body(s):
+        todo = s.gap > tol
+        # prox-gradient step from the extrapolated point: ∇f(y) = b·y − XᵀR(y)
+        z = s.y + (s.corr_y - b * s.y) / lip
+        thresh = a / lip
+        if positive:
+            w_new = jnp.maximum(z - thresh, 0.0)
+        else:
+            w_new = jnp.sign(z) * jnp.maximum(jnp.abs(z) - thresh, 0.0)
+        corr_new, gap_new = certify(w_new)
+        # gradient restart: momentum that points against the last step is dropped
+        restart = jnp.sum((s.y - w_new) * (w_new - s.w), axis=0) > 0
+        t_new = 0.5 * (1.0 + jnp.sqrt(1.0 + 4.0 * s.t * s.t))
+        beta = jnp.where(restart, 0.0, (s.t - 1.0) / t_new)
+        t_new = jnp.where(restart, 1.0, t_new)
+        y_new = w_new + beta * (w_new - s.w)
+        corr_y = (1.0 + beta) * corr_new - beta * s.corr
+
+        def keep(old, new):
+            return jnp.where(todo, new, old)
+
+        return PathState(keep(s.w, w_new), keep(s.corr, corr_new), keep(s.y, y_new),
+                         keep(s.corr_y, corr_y), keep(s.t, t_new), keep(s.gap, gap_new),
+                         s.n_iter + todo.astype(jnp.int32), s.k + 1)
+
+    return jax.lax.while_loop(cond, body, state)
