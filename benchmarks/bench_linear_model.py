@@ -18,7 +18,11 @@ are jreg / peer (below 1: jreg faster).
 
 Then 5-fold LassoCV (same KFold folds, same tol) of jreg against scikit-learn's
 LassoCV, checking that both pick the same alpha_, and the cost of jreg's CV relative to
-one jreg path (target <= 2).
+one jreg path (target <= 2), for each jreg solver named in ``--peers``.
+
+jreg runs as ``jreg`` (``solver="cd"``, coordinate descent, the default) and
+``jreg-fista`` (``solver="fista"``: every alpha at once by accelerated proximal
+gradient, built for accelerators); ratios compare the ``jreg`` column with the peers.
 
 Usage::
 
@@ -41,7 +45,8 @@ import sys
 import time
 import warnings
 
-ALL_PEERS = ("jreg", "sklearn", "celer", "skglm", "jaxopt")
+ALL_PEERS = ("jreg", "jreg-fista", "sklearn", "celer", "skglm", "jaxopt")
+OURS = {"jreg": "cd", "jreg-fista": "fista"}  # jreg's solvers: not peers in the ratios
 
 
 def parse_args(argv=None):
@@ -53,6 +58,8 @@ def parse_args(argv=None):
     parser.add_argument("--problems", default="tall,wide,diabetes")
     parser.add_argument("--penalties", default="lasso,enet")
     parser.add_argument("--no-cv", action="store_true", help="skip the LassoCV section")
+    parser.add_argument("--cv-sklearn", action="store_true",
+                        help="time scikit-learn's LassoCV even when sklearn is not in --peers")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--target", type=float, default=None,
                         help="relative gap target (default 1e-6; 1e-4 for float32)")
@@ -137,10 +144,14 @@ def relative_gaps(x, y, coefs, alphas, l1_ratio):
 
 
 # --------------------------------------------------------------------------- solvers
-def run_jreg(x, y, alphas, l1_ratio, tol):
+def run_jreg(x, y, alphas, l1_ratio, tol, solver="cd"):
     _, coefs, _ = jl.enet_path(x, y, l1_ratio=l1_ratio, alphas=alphas, tol=tol,
-                               max_iter=100000, check_input=False)
+                               max_iter=100000, check_input=False, solver=solver)
     return coefs.T
+
+
+def run_jreg_fista(x, y, alphas, l1_ratio, tol):
+    return run_jreg(x, y, alphas, l1_ratio, tol, solver="fista")
 
 
 def run_sklearn(x, y, alphas, l1_ratio, tol):
@@ -205,9 +216,9 @@ def run_jaxopt(x, y, alphas, l1_ratio, tol):
     return np.asarray(jnp.stack(coefs))
 
 
-RUNNERS = {"jreg": run_jreg, "sklearn": run_sklearn, "celer": run_celer,
-           "skglm": run_skglm, "jaxopt": run_jaxopt}
-COMPILED = ("jreg", "jaxopt")
+RUNNERS = {"jreg": run_jreg, "jreg-fista": run_jreg_fista, "sklearn": run_sklearn,
+           "celer": run_celer, "skglm": run_skglm, "jaxopt": run_jaxopt}
+COMPILED = ("jreg", "jreg-fista", "jaxopt")
 
 
 def timed(fn, *args):
@@ -246,19 +257,22 @@ def measure(peer, x, y, alphas, l1_ratio, target):
     return seconds, compile_s, tol, worst, ""
 
 
-def run_cv(x, y, tol):
+def run_cv(x, y, tol, solver, with_sklearn):
     from sklearn.linear_model import LassoCV as SkLassoCV
 
     folds = KFold(5)
     out = {}
-    for name, cls in (("jreg", jl.LassoCV), ("sklearn", SkLassoCV)):
+    makers = {"jreg": lambda: jl.LassoCV(cv=folds, tol=tol, max_iter=100000, solver=solver)}
+    if with_sklearn:
+        makers["sklearn"] = lambda: SkLassoCV(cv=folds, tol=tol, max_iter=100000)
+    for name, make in makers.items():
         if budget_left() <= 0:
             out[name] = None
             continue
         runs = []
         model = None
         for _ in range(ARGS.repeats + (1 if name == "jreg" else 0)):
-            model, t = timed(lambda c=cls: c(cv=folds, tol=tol, max_iter=100000).fit(x, y))
+            model, t = timed(lambda m=make: m().fit(x, y))
             runs.append(t)
             if sum(runs) > ARGS.peer_seconds:
                 break
@@ -331,7 +345,7 @@ def main():
                 elif peer != "jreg" and tol is not None and tol < target / 2.0:
                     notes.append(f"{peer} needed tol {tol:.0e}")
             ok = {p: r[0] for p, r in results.items()
-                  if r[0] is not None and not r[4] and p != "jreg"}
+                  if r[0] is not None and not r[4] and p not in OURS}
             mine = results.get("jreg", (None,) * 5)
             ratio_sk = (mine[0] / ok["sklearn"]) if mine[0] and "sklearn" in ok else None
             fastest = min(ok.values()) if ok else None
@@ -343,31 +357,39 @@ def main():
                    + "; ".join(notes) + " |")
             lines.append(row)
             print(row, flush=True)
-    if not ARGS.no_cv and "jreg" in peers:
+    ours = [p for p in peers if p in OURS]
+    if not ARGS.no_cv and ours:
         lines += ["", "5-fold LassoCV (100 alphas, KFold(5), tol = target/2):", "",
-                  "| problem | jreg (s) | jreg compile (s) | sklearn (s) | jreg / sklearn "
-                  "| same alpha_ | jreg CV / jreg path |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| problem | jreg solver | jreg (s) | jreg compile (s) | sklearn (s) "
+                  "| jreg / sklearn | same alpha_ | jreg CV / jreg path |",
+                  "|---|---|---|---|---|---|---|---|"]
         print("\n".join(lines[-5:]), flush=True)
         for pname in ARGS.problems.split(","):
             x, y = data[pname]
             xs, ys = x.astype(dtype), y.astype(dtype)
-            out = run_cv(xs, ys, target / 2.0)
-            path_time = None
-            if budget_left() > 0:
-                xc, yc = xs - xs.mean(0), ys - ys.mean()
-                alphas = default_alphas(xc, yc, 1.0)
-                run_jreg(xc, yc, alphas, 1.0, target / 2.0)
-                path_time = float(np.median([timed(run_jreg, xc, yc, alphas, 1.0,
-                                                   target / 2.0)[1] for _ in range(2)]))
-            mine, ref = out.get("jreg"), out.get("sklearn")
-            same = (mine[2] == ref[2]) if mine and ref else None
-            row = (f"| {pname} {x.shape[0]}x{x.shape[1]} | {fmt(mine and mine[0])} | "
-                   f"{fmt(mine and mine[1])} | {fmt(ref and ref[0])} | "
-                   f"{fmt(mine[0] / ref[0], 2) if mine and ref else '—'} | {same} | "
-                   f"{fmt(mine[0] / path_time, 2) if mine and path_time else '—'} |")
-            lines.append(row)
-            print(row, flush=True)
+            ref = None
+            for variant in ours:
+                solver = OURS[variant]
+                with_sklearn = ref is None and ("sklearn" in peers or ARGS.cv_sklearn)
+                out = run_cv(xs, ys, target / 2.0, solver, with_sklearn=with_sklearn)
+                ref = out.get("sklearn") if ref is None else ref
+                path_time = None
+                if budget_left() > 0:
+                    xc, yc = xs - xs.mean(0), ys - ys.mean()
+                    alphas = default_alphas(xc, yc, 1.0)
+                    run_jreg(xc, yc, alphas, 1.0, target / 2.0, solver)
+                    path_time = float(np.median([
+                        timed(run_jreg, xc, yc, alphas, 1.0, target / 2.0, solver)[1]
+                        for _ in range(2)]))
+                mine = out.get("jreg")
+                same = (mine[2] == ref[2]) if mine and ref else None
+                row = (f"| {pname} {x.shape[0]}x{x.shape[1]} | {solver} | "
+                       f"{fmt(mine and mine[0])} | "
+                       f"{fmt(mine and mine[1])} | {fmt(ref and ref[0])} | "
+                       f"{fmt(mine[0] / ref[0], 2) if mine and ref else '—'} | {same} | "
+                       f"{fmt(mine[0] / path_time, 2) if mine and path_time else '—'} |")
+                lines.append(row)
+                print(row, flush=True)
     lines += ["", f"total wall time: {time.perf_counter() - START:.0f}s"]
     print(lines[-1])
     if ARGS.output:

@@ -4,8 +4,8 @@
 # docs/benchmarks.md for the download command). Each part has its own time limit so
 # that one slow or failing part leaves the others' results. Results go to $OUT.
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
-# (dropout8k, the MaxNorm cost at batch 8192, and linearcv, the 5-fold LassoCV on the
-# GPU against one path, run only when named)
+# (dropout8k, the MaxNorm cost at batch 8192, linearcv, the 5-fold LassoCV on the GPU
+# against one path, and fista, solver="fista" paths and CV, run only when named)
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -56,9 +56,21 @@ if part linearcv; then
   # for all five), so the ratio may differ from the CPU's sequential folds
   for problem in diabetes tall; do
     timeout 120 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
-      --peers jreg --problems $problem --penalties lasso --max-seconds 100 \
+      --peers jreg --problems $problem --penalties lasso --max-seconds 100 --cv-sklearn \
       >> "$OUT/linear_cv_gpu.md" 2>&1
     echo "linear CV $problem: exit $?"
+  done
+fi
+if part fista; then
+  # solver="fista": every alpha at once (matrix-matrix products), paths and 5-fold CV,
+  # one time-boxed process per problem and dtype
+  for dtype in float32 float64; do
+    for problem in tall diabetes wide; do
+      timeout 75 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
+        --peers jreg-fista --problems $problem --max-seconds 60 --peer-seconds 30 --cv-sklearn \
+        >> "$OUT/linear_fista_gpu_$dtype.md" 2>&1
+      echo "fista $dtype $problem: exit $?"
+    done
   done
 fi
 if part dropout8k; then
@@ -70,5 +82,8 @@ if part cli; then
   timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
     > "$OUT/jreg_bench_gpu.md" 2>&1
   echo "jreg bench: exit $?"
+  timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
+    --solver fista > "$OUT/jreg_bench_fista_gpu.md" 2>&1
+  echo "jreg bench fista: exit $?"
 fi
 tail -n 5 "$OUT"/*.md

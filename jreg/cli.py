@@ -113,7 +113,8 @@ def _path(args: argparse.Namespace) -> int:
         raise SystemExit(f"--l1-ratio must lie in [0, 1], got {args.l1_ratio}.")
     X, y = (a.astype(args.dtype) for a in _load(args.dataset))
     alphas, coefs, gaps = jreg.enet_path(
-        X, y, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas, eps=args.eps, tol=args.tol
+        X, y, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas, eps=args.eps, tol=args.tol,
+        solver=args.solver, max_iter=args.max_iter,
     )
     alphas, coefs, gaps = np.asarray(alphas), np.asarray(coefs), np.asarray(gaps)
     rows = [
@@ -164,7 +165,8 @@ def _bench(args: argparse.Namespace) -> int:
     X_dev, y_dev = jax.device_put(X), jax.device_put(y)
 
     def run():
-        out = jreg.lasso_path(X_dev, y_dev, n_alphas=args.n_alphas, tol=args.tol)
+        out = jreg.lasso_path(X_dev, y_dev, n_alphas=args.n_alphas, tol=args.tol,
+                              solver=args.solver, max_iter=args.max_iter)
         jax.block_until_ready(out)
         return out
 
@@ -178,10 +180,11 @@ def _bench(args: argparse.Namespace) -> int:
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
     device = jax.devices()[0]
-    print("| device | dtype | n x p | alphas | first call (s) | median (s) | compile ≈ (s) |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| device | solver | dtype | n x p | alphas | first call (s) | median (s) "
+          "| compile ≈ (s) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     print(
-        f"| {device.device_kind} | {args.dtype} | {n}x{p} | {args.n_alphas} | "
+        f"| {device.device_kind} | {args.solver} | {args.dtype} | {n}x{p} | {args.n_alphas} | "
         f"{first:.3f} | {median:.4f} | {max(first - median, 0.0):.3f} |"
     )
     print(f"\njax {jax.__version__}, jreg {jreg.__version__}, python {platform.python_version()}, "
@@ -205,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
             " demo default: 1e-10 in float64, 1e-4 in float32",
         )
 
+    def solver_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--solver", choices=("cd", "fista"), default="cd",
+            help="coordinate descent (default) or every alpha at once by FISTA (accelerators)",
+        )
+        p.add_argument("--max-iter", type=int, default=100000,
+                       help="epochs (cd) or iterations (fista) per alpha at most")
+
     demo = sub.add_parser("demo", help="certified Lasso path on a bundled dataset")
     demo.add_argument("--dataset", choices=DATASETS, default="diabetes")
     common(demo, tol=None)
@@ -217,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     path.add_argument("--csv", help="write the path to this CSV file")
     path.add_argument("--plot", help="save a plot of the path to this PNG file")
     common(path)
+    solver_options(path)
     path.set_defaults(func=_path)
 
     bench = sub.add_parser("bench", help="time jreg's Lasso path on the current devices")
@@ -224,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n-features", type=int, default=500)
     bench.add_argument("--repeat", type=int, default=5)
     common(bench, dtype="float32")
+    solver_options(bench)
     bench.set_defaults(func=_bench)
     return parser
 

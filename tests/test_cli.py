@@ -48,3 +48,6 @@ def test_bench_prints_a_markdown_row(capsys):
     argv = ["bench", "--n-samples", "60", "--n-features", "20", "--n-alphas", "5", "--repeat", "2"]
     assert cli.main(argv) == 0
     assert "| device |" in capsys.readouterr().out
+    assert cli.main(argv + ["--solver", "fista"]) == 0
+    out = capsys.readouterr().out
+    assert "| fista |" in out and "max dual gap" in out
