@@ -148,3 +148,35 @@ def test_estimators_and_paths_with_fista():
     # FISTA stops just below the gap tolerance (coordinate descent usually lands far
     # below it): near alpha_max the test errors then agree to ~1e-5, not 1e-8
     np.testing.assert_allclose(mine.mse_path_, theirs.mse_path_, rtol=1e-4)
+
+
+def test_fista_vmaps_over_alphas_targets_and_folds():
+    """``solve_enet(..., solver="fista")`` under ``jax.vmap``: each lane its own alpha,
+    target and 0/1 fold weights, each with its own certificate."""
+    x, y = DESIGNS["tall"]
+    alphas = jnp.asarray(grid(x, y, 1.0, n_alphas=4))
+    ys = jnp.stack([y, -y, 2 * y + 1, y])
+    masks = jnp.asarray(np.array([np.arange(len(y)) % 3 != k % 3 for k in range(4)], float))
+
+    def one(alpha, target, weights):
+        return solvers.solve_enet(x, target, alpha, sample_weight=weights, tol=1e-10,
+                                  max_iter=100000, solver="fista")
+
+    batch = jax.vmap(one)(alphas, ys, masks)
+    assert bool(jnp.all(batch.converged))
+    for k in range(4):
+        single = solvers.solve_enet(x, ys[k], float(alphas[k]), sample_weight=masks[k],
+                                    tol=1e-12, max_iter=100000)
+        np.testing.assert_allclose(np.asarray(batch.coef[k]), np.asarray(single.coef),
+                                   atol=1e-4)
+
+
+def test_fista_with_a_user_gram_matrix():
+    x, y = DESIGNS["tall"]
+    xc = x - x.mean(0)
+    gram = xc.T @ xc
+    fi = linear_model.ElasticNet(alpha=0.05, precompute=gram, tol=1e-11, max_iter=100000,
+                                 solver="fista").fit(xc, y)
+    cd = linear_model.ElasticNet(alpha=0.05, tol=1e-11, max_iter=100000).fit(xc, y)
+    np.testing.assert_allclose(fi.coef_, cd.coef_, atol=1e-5)
+    np.testing.assert_allclose(fi.intercept_, cd.intercept_, atol=1e-5)
