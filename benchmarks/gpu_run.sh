@@ -6,6 +6,9 @@
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
 # (dropout8k, the MaxNorm cost at batch 8192, linearcv, the 5-fold LassoCV on the GPU
 # against one path, and fista, solver="fista" paths and CV, run only when named)
+# Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
+# 270 s, cli 60 s, linearcv 240 s, fista 450 s, dropout8k 80 s; one device command may
+# run 600 s, so name at most ~500 s of parts per call (e.g. PARTS="fista cli").
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
