@@ -180,3 +180,26 @@ def test_fista_with_a_user_gram_matrix():
     cd = linear_model.ElasticNet(alpha=0.05, tol=1e-11, max_iter=100000).fit(xc, y)
     np.testing.assert_allclose(fi.coef_, cd.coef_, atol=1e-5)
     np.testing.assert_allclose(fi.intercept_, cd.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("gram", [True, False])
+def test_fista_cv_program_vmap_batching_equals_map_batching(gram):
+    """The accelerator batching of the CV program (vmap over folds and l1_ratios, each
+    lane a FISTA path) gives the CPU's sequential results."""
+    from jreg.linear_model import _cv
+
+    x, y = DESIGNS["tall" if gram else "wide"]
+    folds = list(KFold(3).split(x))
+    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, len(y), np.float64)]
+    ratios = np.array([0.5, 1.0])
+    alphas = np.array([grid(x, y, r, n_alphas=6) for r in ratios])
+    out = {}
+    for batch in ("map", "vmap"):
+        out[batch] = _cv._cv_mse_jits[-1](
+            jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
+            jnp.asarray(ratios), jnp.asarray(1e-12), jnp.asarray(500000, jnp.int32),
+            fit_intercept=True, positive=False, gram=gram, partition=gram,
+            settings=solvers.FistaSettings(), batch=batch,
+        )[0]
+    assert np.all(np.asarray(out["map"][1])) and np.all(np.asarray(out["vmap"][1]))
+    np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=1e-6)
