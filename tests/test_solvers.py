@@ -82,16 +82,20 @@ def grid(x, y, l1_ratio, n_alphas=100, eps=1e-3):
     return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
 
 
+@pytest.mark.parametrize("solver", ["cd", "fista"])
 @pytest.mark.parametrize("name", ["diabetes", "tall", "wide", "square"])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_path_matches_sklearn_at_every_alpha(name, l1_ratio):
+def test_path_matches_sklearn_at_every_alpha(name, l1_ratio, solver):
     if name == "diabetes":
         x, y = load_diabetes(return_X_y=True)
     else:
         x, y = DESIGNS[name]
     alphas = grid(x, y, l1_ratio)
-    res = solvers.enet_path_solve(x, y, alphas, l1_ratio, tol=1e-12, max_iter=200000)
+    res = solvers.enet_path_solve(x, y, alphas, l1_ratio, tol=1e-12, max_iter=500000,
+                                  solver=solver)
     assert np.all(res.converged)
+    n_iter = np.asarray(res.n_iter)
+    assert n_iter.shape == (100,) and np.all(n_iter >= 0) and n_iter.max() > 0
     ref_coef, ref_b = sklearn_path(x, y, l1_ratio, alphas)
     for i, alpha in enumerate(alphas):
         mine = objective(x, y, np.asarray(res.coef[i]), float(res.intercept[i]), alpha, l1_ratio)

@@ -1,8 +1,9 @@
 """Tests of ``solver="fista"``: every alpha of a path at once by accelerated proximal
 gradient, to the same certified gap as coordinate descent.
 
-References: scikit-learn solved to tol=1e-12, the coordinate-descent solver and an
-independent numpy duality gap (shared helpers of ``test_solvers``).
+References: the coordinate-descent solver and scikit-learn (the comparison with
+scikit-learn at tol=1e-12 on every alpha is ``test_solvers``' path test, parametrized
+over both solvers).
 """
 
 import re
@@ -17,33 +18,7 @@ from sklearn.linear_model import LassoCV as SkLassoCV
 from sklearn.model_selection import KFold
 
 from jreg import linear_model, solvers
-from tests.test_solvers import DESIGNS, REL_SUBOPT, grid, numpy_gap, objective, sklearn_path
-
-
-def _data(name):
-    return load_diabetes(return_X_y=True) if name == "diabetes" else DESIGNS[name]
-
-
-@pytest.mark.parametrize("name", ["diabetes", "tall", "wide", "square"])
-@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-def test_fista_path_matches_sklearn_at_every_alpha(name, l1_ratio):
-    x, y = _data(name)
-    alphas = grid(x, y, l1_ratio, n_alphas=30)
-    res = solvers.enet_path_solve(x, y, alphas, l1_ratio, tol=1e-12, max_iter=500000,
-                                  solver="fista")
-    assert np.all(np.asarray(res.converged))
-    ref_coef, ref_b = sklearn_path(x, y, l1_ratio, alphas)
-    for i, alpha in enumerate(alphas):
-        mine = objective(x, y, np.asarray(res.coef[i]), float(res.intercept[i]), alpha, l1_ratio)
-        ref = objective(x, y, ref_coef[i], ref_b[i], alpha, l1_ratio)
-        assert (mine - ref) / ref <= REL_SUBOPT, (i, mine, ref)
-    # the certificate is the gap recomputed independently, and it meets tol
-    for i in (0, 15, 29):
-        gap = numpy_gap(x, y, np.asarray(res.coef[i]), alphas[i], l1_ratio)
-        np.testing.assert_allclose(gap, float(res.gap[i]), rtol=1e-6, atol=1e-12 * np.var(y))
-        assert gap <= 1e-12 * np.var(y) * 1.0001
-    n_iter = np.asarray(res.n_iter)
-    assert n_iter.shape == (30,) and np.all(n_iter >= 0) and n_iter.max() > 0
+from tests.test_solvers import DESIGNS, grid
 
 
 @pytest.mark.parametrize("precompute", [True, False])
@@ -180,26 +155,3 @@ def test_fista_with_a_user_gram_matrix():
     cd = linear_model.ElasticNet(alpha=0.05, tol=1e-11, max_iter=100000).fit(xc, y)
     np.testing.assert_allclose(fi.coef_, cd.coef_, atol=1e-5)
     np.testing.assert_allclose(fi.intercept_, cd.intercept_, atol=1e-5)
-
-
-@pytest.mark.parametrize("gram", [True, False])
-def test_fista_cv_program_vmap_batching_equals_map_batching(gram):
-    """The accelerator batching of the CV program (vmap over folds and l1_ratios, each
-    lane a FISTA path) gives the CPU's sequential results."""
-    from jreg.linear_model import _cv
-
-    x, y = DESIGNS["tall" if gram else "wide"]
-    folds = list(KFold(3).split(x))
-    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, len(y), np.float64)]
-    ratios = np.array([0.5, 1.0])
-    alphas = np.array([grid(x, y, r, n_alphas=6) for r in ratios])
-    out = {}
-    for batch in ("map", "vmap"):
-        out[batch] = _cv._cv_mse_jits[-1](
-            jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
-            jnp.asarray(ratios), jnp.asarray(1e-12), jnp.asarray(500000, jnp.int32),
-            fit_intercept=True, positive=False, gram=gram, partition=gram,
-            settings=solvers.FistaSettings(), batch=batch,
-        )[0]
-    assert np.all(np.asarray(out["map"][1])) and np.all(np.asarray(out["vmap"][1]))
-    np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=1e-6)
