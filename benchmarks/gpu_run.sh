@@ -5,10 +5,11 @@
 # that one slow or failing part leaves the others' results. Results go to $OUT.
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
 # (dropout8k, the MaxNorm cost at batch 8192, linearcv, the 5-fold LassoCV on the GPU
-# against one path, and fista, solver="fista" paths and CV, run only when named)
+# against one path, fista, solver="fista" against solver="cd", default, the default
+# solver="auto", and tests, the FISTA/auto tests on the GPU, run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, linearcv 240 s, fista 450 s, dropout8k 80 s; one device command may
-# run 600 s, so name at most ~500 s of parts per call (e.g. PARTS="fista cli").
+# 270 s, cli 60 s, linearcv 240 s, fista 480 s, default 225 s, tests 90 s, dropout8k
+# 80 s; one device command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -65,18 +66,41 @@ if part linearcv; then
   done
 fi
 if part fista; then
-  # solver="fista": every alpha at once (matrix-matrix products), paths and 5-fold CV,
-  # one time-boxed process per problem and dtype
-  # (scikit-learn's LassoCV, for the alpha_ check, only where it takes seconds)
+  # solver="fista" (every alpha at once, matrix-matrix products) against the default
+  # solver="cd" in the same process (the same machine's baseline), paths and 5-fold
+  # LassoCV of both solvers, one time-boxed process per problem and dtype; CD is left
+  # out of wide float64 (it did not finish a path in 45 s on this GPU); scikit-learn's
+  # LassoCV (for the alpha_ check) only where it takes seconds
   for dtype in float32 float64; do
-    for problem in tall diabetes wide; do
+    for problem in diabetes tall wide; do
       ref="--cv-sklearn"; [ "$problem" = wide ] && ref=""
-      timeout 75 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
-        --peers jreg-fista --problems $problem --max-seconds 60 --peer-seconds 30 $ref \
+      peers="jreg-fista,jreg"; [ "$problem-$dtype" = wide-float64 ] && peers="jreg-fista"
+      timeout 80 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
+        --peers $peers --problems $problem --max-seconds 70 --peer-seconds 20 $ref \
         >> "$OUT/linear_fista_gpu_$dtype.md" 2>&1
       echo "fista $dtype $problem: exit $?"
     done
   done
+fi
+if part default; then
+  # the default solver="auto" (on a GPU: FISTA, finished by coordinate descent), paths
+  # and 5-fold LassoCV / path, one time-boxed process per problem and dtype
+  for dtype in float32 float64; do
+    for problem in tall diabetes wide; do
+      [ "$problem-$dtype" = wide-float64 ] && continue
+      ref="--cv-sklearn"; [ "$problem" = wide ] && ref=""
+      timeout 45 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
+        --peers jreg --problems $problem --max-seconds 38 --peer-seconds 15 $ref \
+        >> "$OUT/linear_default_gpu_$dtype.md" 2>&1
+      echo "default $dtype $problem: exit $?"
+    done
+  done
+fi
+if part tests; then
+  # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
+  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 90 python3 -m pytest -p no:cacheprovider \
+    -q -n 4 tests/test_solvers_fista_path.py > "$OUT/tests_gpu.log" 2>&1
+  echo "tests: exit $?"
 fi
 if part dropout8k; then
   timeout 80 python3 benchmarks/bench_dropout.py --width 4096 --batch 8192 --repeats 5 \

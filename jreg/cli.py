@@ -180,11 +180,16 @@ def _bench(args: argparse.Namespace) -> int:
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
     device = jax.devices()[0]
+    solver = args.solver
+    if solver == "auto":
+        from jreg.solvers._api import auto_solver
+
+        solver = f"auto ({auto_solver()})"
     print("| device | solver | dtype | n x p | alphas | first call (s) | median (s) "
           "| compile ≈ (s) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     print(
-        f"| {device.device_kind} | {args.solver} | {args.dtype} | {n}x{p} | {args.n_alphas} | "
+        f"| {device.device_kind} | {solver} | {args.dtype} | {n}x{p} | {args.n_alphas} | "
         f"{first:.3f} | {median:.4f} | {max(first - median, 0.0):.3f} |"
     )
     print(f"\njax {jax.__version__}, jreg {jreg.__version__}, python {platform.python_version()}, "
@@ -210,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def solver_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--solver", choices=("cd", "fista"), default="cd",
-            help="coordinate descent (default) or every alpha at once by FISTA (accelerators)",
+            "--solver", choices=("auto", "cd", "fista"), default="auto",
+            help="auto (default): coordinate descent on CPU, every alpha at once by FISTA "
+            "(finished by coordinate descent) on accelerators; or cd, or fista",
         )
         p.add_argument("--max-iter", type=int, default=100000,
                        help="epochs (cd) or iterations (fista) per alpha at most")

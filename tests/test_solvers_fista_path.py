@@ -87,7 +87,16 @@ def test_solver_and_settings_errors_name_the_argument():
     with pytest.raises(TypeError, match="settings must be a FistaSettings"):
         solvers.enet_path_solve(x, y, alphas, solver="fista", settings=solvers.CDSettings())
     with pytest.raises(TypeError, match="settings must be a CDSettings"):
-        solvers.enet_path_solve(x, y, alphas, settings=solvers.FistaSettings())
+        solvers.enet_path_solve(x, y, alphas, solver="cd", settings=solvers.FistaSettings())
+    with pytest.raises(TypeError, match="settings must be a CDSettings or a FistaSettings"):
+        solvers.enet_path_solve(x, y, alphas, settings={"block": 8})
+    with pytest.raises(TypeError, match="settings.finish"):
+        solvers.enet_path_solve(x, y, alphas, solver="fista",
+                                settings=solvers.FistaSettings(finish=True))
+    with pytest.raises(ValueError, match="settings.block"):
+        solvers.enet_path_solve(
+            x, y, alphas, solver="fista",
+            settings=solvers.FistaSettings(finish=solvers.CDSettings(block=0)))
     with pytest.raises(ValueError, match="settings.power_iters"):
         solvers.enet_path_solve(x, y, alphas, solver="fista",
                                 settings=solvers.FistaSettings(power_iters=0))
@@ -155,3 +164,63 @@ def test_fista_with_a_user_gram_matrix():
     cd = linear_model.ElasticNet(alpha=0.05, tol=1e-11, max_iter=100000).fit(xc, y)
     np.testing.assert_allclose(fi.coef_, cd.coef_, atol=1e-5)
     np.testing.assert_allclose(fi.intercept_, cd.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_cd_finish_certifies_the_columns_fista_left(precompute):
+    """``FistaSettings(finish=CDSettings())``: the columns FISTA could not certify in
+    ``max_iter`` iterations are finished by coordinate descent from FISTA's iterate; the
+    others are FISTA's, untouched."""
+    x, y = DESIGNS["wide"]
+    alphas = grid(x, y, 1.0, n_alphas=10)
+    kwargs = {"tol": 1e-12, "max_iter": 400, "precompute": precompute, "solver": "fista"}
+    plain = solvers.enet_path_solve(x, y, alphas, **kwargs)
+    finished = solvers.enet_path_solve(
+        x, y, alphas, settings=solvers.FistaSettings(finish=solvers.CDSettings()), **kwargs)
+    left = ~np.asarray(plain.converged)
+    assert left.any() and not left.all()
+    assert np.all(np.asarray(finished.converged))
+    # untouched where FISTA certified; FISTA's iterations plus CD's epochs elsewhere
+    np.testing.assert_array_equal(np.asarray(finished.coef)[~left],
+                                  np.asarray(plain.coef)[~left])
+    n_plain, n_fin = np.asarray(plain.n_iter), np.asarray(finished.n_iter)
+    np.testing.assert_array_equal(n_fin[~left], n_plain[~left])
+    assert np.all(n_fin[left] > 400)
+    ref = solvers.enet_path_solve(x, y, alphas, tol=1e-12, max_iter=100000, solver="cd")
+    np.testing.assert_allclose(np.asarray(finished.coef), np.asarray(ref.coef), atol=1e-6)
+    tol_abs = 1e-12 * np.var(y)
+    assert np.all(np.asarray(finished.gap) <= tol_abs * (1 + 1e-12))
+
+
+def test_auto_is_cd_on_cpu_and_fista_finished_by_cd_on_accelerators(monkeypatch):
+    from jreg.solvers import _api
+
+    x, y = DESIGNS["wide"]
+    assert _api.auto_solver() == ("cd" if jax.default_backend() == "cpu" else "fista")
+    monkeypatch.setattr(_api, "auto_solver", lambda: "cd")
+    assert _api.resolve_settings("auto", None) == solvers.CDSettings()
+    model = linear_model.Lasso(alpha=0.01, tol=1e-10, max_iter=100000).fit(x, y)
+    assert model.solver == "auto" and model.solver_ == "cd"
+    cd = linear_model.Lasso(alpha=0.01, tol=1e-10, max_iter=100000, solver="cd").fit(x, y)
+    np.testing.assert_array_equal(model.coef_, cd.coef_)
+    # an explicit settings object picks its own algorithm under "auto"
+    fista = solvers.FistaSettings(power_iters=8)
+    assert _api.resolve_settings("auto", fista) is fista
+
+    monkeypatch.setattr(_api, "auto_solver", lambda: "fista")
+    assert _api.resolve_settings("auto", None) == solvers.FistaSettings(
+        finish=solvers.CDSettings())
+    # the default max_iter=1000 is far too few FISTA iterations for the smallest alphas
+    # of this wide design at tol=1e-10: the finish still certifies every alpha
+    alphas = grid(x, y, 1.0, n_alphas=8)
+    plain = solvers.enet_path_solve(x, y, alphas, tol=1e-10, max_iter=1000, solver="fista")
+    assert not np.all(np.asarray(plain.converged))
+    auto = solvers.enet_path_solve(x, y, alphas, tol=1e-10, max_iter=1000)
+    assert np.all(np.asarray(auto.converged))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = linear_model.LassoCV(cv=3, tol=1e-10).fit(x, y)
+    assert model.solver_ == "fista"
+    ref = linear_model.LassoCV(cv=3, tol=1e-10, solver="cd").fit(x, y)
+    assert model.alpha_ == ref.alpha_
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-6)

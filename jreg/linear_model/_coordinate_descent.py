@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array
 
 from jreg.linear_model import _base
-from jreg.solvers._api import multi_path, resolve_settings
+from jreg.solvers._api import multi_path, resolve_settings, solver_name
 
 __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
 
@@ -49,11 +49,12 @@ def _check_gram(gram, X, dtype):
 
 
 def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_intercept, positive,
-                   precompute, centred_gram=None, solver="cd"):
+                   precompute, centred_gram=None, x_device=None, solver="auto"):
     """Run the compiled multi-target path; numpy results with leading (T, A) axes.
 
     ``centred_gram`` (internal, from the CV program) is the Gram matrix of the centred,
     weighted design exactly as the solver would build it; it is trusted as is.
+    ``x_device`` (internal) is ``X`` already on the device in the compute dtype.
     """
     dtype = X.dtype
     n, p = X.shape
@@ -75,8 +76,9 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
         _check_gram(gram, X if sw is None else X * np.sqrt(sw)[:, None], dtype)
     weights = np.ones(n, dtype) if sw is None else sw
     res = multi_path(
-        _base.to_jax(X, dtype), _base.to_jax(Y, dtype), _base.to_jax(weights, dtype),
-        _base.to_jax(alphas, dtype), l1_ratio, _base.to_jax(W0, dtype), tol, max_iter,
+        _base.to_jax(X, dtype) if x_device is None else x_device, _base.to_jax(Y, dtype),
+        _base.to_jax(weights, dtype), _base.to_jax(alphas, dtype), l1_ratio,
+        _base.to_jax(W0, dtype), tol, max_iter,
         centred_gram if gram is None else _base.to_jax(gram, dtype),
         fit_intercept=fit_intercept, positive=positive, gram=use_gram,
         settings=resolve_settings(solver, None),
@@ -162,9 +164,9 @@ def enet_path(
       positive: force ``w ≥ 0``.
       check_input: validate ``X`` and ``y``.
       **params: ``tol`` (default 1e-4), ``max_iter`` (default 1000), ``solver``
-        (``"cd"``, default, or ``"fista"``: every alpha at once, for accelerators; see
-        :func:`jreg.solvers.enet_path_solve`), ``random_state`` and ``selection``
-        (accepted; the epoch order is deterministic).
+        (``"auto"``, default: ``"cd"`` on CPU and ``"fista"`` on accelerators; ``"cd"``;
+        or ``"fista"``: every alpha at once; see :func:`jreg.solvers.enet_path_solve`),
+        ``random_state`` and ``selection`` (accepted; the epoch order is deterministic).
 
     Returns:
       ``(alphas, coefs, dual_gaps)`` or ``(alphas, coefs, dual_gaps, n_iters)`` with
@@ -191,7 +193,7 @@ def enet_path(
     selection = params.get("selection", "cyclic")
     if selection not in ("cyclic", "random"):
         raise ValueError("selection should be either random or cyclic.")
-    solver = params.get("solver", "cd")
+    solver = params.get("solver", "auto")
     resolve_settings(solver, None)
     _base.check_number(l1_ratio, "l1_ratio", low=0, high=1)
     X, y = _check_path_inputs(X, y, check_input, copy_X)
@@ -295,14 +297,17 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
       positive: force ``w ≥ 0``.
       random_state: accepted for compatibility.
       selection: ``"cyclic"`` or ``"random"``; accepted, the epoch order is deterministic.
-      solver: ``"cd"`` (coordinate descent, default) or ``"fista"`` (accelerated proximal
-        gradient, matrix–matrix work for accelerators; ``max_iter`` counts its
-        iterations). Both stop on the same certified gap.
+      solver: ``"auto"`` (default), ``"cd"`` (coordinate descent) or ``"fista"``
+        (accelerated proximal gradient, matrix–matrix work for accelerators; ``max_iter``
+        counts its iterations). ``"auto"`` runs ``"cd"`` on CPU and, on GPU/TPU,
+        ``"fista"`` finished by coordinate descent wherever ``max_iter`` iterations did not
+        certify the gap. All stop on the same certified gap; ``solver_`` says which ran.
 
     Attributes:
       coef_: ``(n_features,)`` or ``(n_targets, n_features)``.
       intercept_: float or ``(n_targets,)``.
       n_iter_: epochs (int, or a list per target).
+      solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
       dual_gap_: certified duality gap(s) at ``coef_``, normalised like scikit-learn's.
       n_features_in_: number of features seen in ``fit``.
 
@@ -330,7 +335,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         positive=False,
         random_state=None,
         selection="cyclic",
-        solver="cd",
+        solver="auto",
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -374,8 +379,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, centred_gram=None):
-        """``fit``; ``centred_gram`` (internal) is a Gram matrix already built by LassoCV."""
+    def _fit(self, X, y, sample_weight, centred_gram=None, x_device=None):
+        """``fit``. Internal, for the refit of the CV estimators: ``centred_gram`` is the
+        Gram matrix their program built and ``x_device`` is ``X`` already on the device;
+        ``X`` and ``y`` are then trusted as validated."""
         self._check_params()
         if self.alpha == 0:
             warnings.warn(
@@ -383,7 +390,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 "the LinearRegression estimator",
                 stacklevel=_base.user_stacklevel(),
             )
-        X, y = _base.validate_xy(self, X, y)
+        if x_device is None:
+            X, y = _base.validate_xy(self, X, y)
+        else:
+            self.n_features_in_ = X.shape[1]
         n_samples, n_features = X.shape
         sw = _base.check_sample_weight(sample_weight, n_samples, X.dtype)
         Y = y[None] if y.ndim == 1 else y.T
@@ -399,7 +409,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         out = _solve_targets(
             X, Y, sw, np.array([self.alpha]), self.l1_ratio, W0, tol=self.tol,
             max_iter=self.max_iter, fit_intercept=self.fit_intercept, positive=self.positive,
-            precompute=self.precompute, centred_gram=centred_gram, solver=self.solver,
+            precompute=self.precompute, centred_gram=centred_gram, x_device=x_device,
+            solver=self.solver,
         )
         coef = out["coef"][:, 0]
         intercept = out["intercept"][:, 0]
@@ -423,6 +434,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self.intercept_ = intercept if self.fit_intercept else np.zeros(len(coef), X.dtype)
             self.dual_gap_ = gaps
             self.n_iter_ = n_iter
+        self.solver_ = solver_name(self.solver)
         return self
 
     def predict(self, X):
@@ -468,7 +480,7 @@ class Lasso(ElasticNet):
         positive=False,
         random_state=None,
         selection="cyclic",
-        solver="cd",
+        solver="auto",
     ):
         super().__init__(
             alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept, precompute=precompute,

@@ -228,8 +228,9 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         padded = _pad_folds(folds, sw, n_samples, _base.jax_dtype(dtype))
         weights = np.ones(n_samples, dtype) if sw is None else sw
         cv_fn = pick_jit(_cv_mse_jits, n_train_max * n_features * len(folds))
+        x_device = _base.to_jax(X, dtype)
         (mse, converged, gaps, tols), full_gram = cv_fn(
-            _base.to_jax(X, dtype), _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
+            x_device, _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
             *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
             _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
             jnp.asarray(self.max_iter, jnp.int32), fit_intercept=self.fit_intercept,
@@ -262,13 +263,15 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             max_iter=self.max_iter, tol=self.tol, positive=self.positive,
             random_state=self.random_state, selection=self.selection, solver=self.solver,
         )
-        # the CV program already built the full data's centred Gram matrix: the refit
-        # reuses it (scikit-learn's refit computes it again)
-        model._fit(X, y, sw, centred_gram=None if user_gram else full_gram)
+        # the CV program already built the full data's centred Gram matrix and holds X on
+        # the device: the refit reuses both (scikit-learn's refit computes the Gram matrix
+        # and validates the data again)
+        model._fit(X, y, sw, centred_gram=None if user_gram else full_gram, x_device=x_device)
         self.coef_ = model.coef_
         self.intercept_ = model.intercept_
         self.dual_gap_ = model.dual_gap_
         self.n_iter_ = model.n_iter_
+        self.solver_ = model.solver_
         return self
 
     def predict(self, X):
@@ -296,7 +299,8 @@ class LassoCV(_LinearModelCV):
 
     ``fit_intercept``, ``precompute``, ``max_iter``, ``tol``, ``copy_X``, ``positive``,
     ``random_state``, ``selection`` and ``solver`` mean what they mean for `Lasso`
-    (``solver="fista"`` solves each fold's alphas at once, for accelerators); ``verbose``
+    (``"auto"``, the default, runs ``"cd"`` on CPU and ``"fista"`` on accelerators, where
+    each fold's alphas are solved at once); ``verbose``
     and ``n_jobs`` are accepted for compatibility.
 
     Attributes:
@@ -307,6 +311,7 @@ class LassoCV(_LinearModelCV):
       intercept_: intercept of the refit.
       dual_gap_: duality gap of the refit.
       n_iter_: iterations of the refit.
+      solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
       n_features_in_: number of features seen in ``fit``.
 
     Examples:
@@ -336,7 +341,7 @@ class LassoCV(_LinearModelCV):
         positive=False,
         random_state=None,
         selection="cyclic",
-        solver="cd",
+        solver="auto",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -377,6 +382,7 @@ class ElasticNetCV(_LinearModelCV):
       intercept_: intercept of the refit.
       dual_gap_: duality gap of the refit.
       n_iter_: iterations of the refit.
+      solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
 
     Examples:
       >>> import numpy as np
@@ -406,7 +412,7 @@ class ElasticNetCV(_LinearModelCV):
         positive=False,
         random_state=None,
         selection="cyclic",
-        solver="cd",
+        solver="auto",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps

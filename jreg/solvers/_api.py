@@ -164,7 +164,8 @@ def path_from_prepared(prep, alphas, l1_ratio, w0, tol, max_iter, *, positive, s
     From the third alpha on, each problem starts from the linear extrapolation of the two
     previous solutions when that has a lower primal value (see :func:`_predict`).
     With :class:`FistaSettings` every alpha is instead solved at once from ``w0``
-    (:mod:`jreg.solvers._pg`).
+    (:mod:`jreg.solvers._pg`), then, with ``settings.finish``, any column left
+    uncertified is finished by coordinate descent.
     """
     op = prep.op
     s = prep.weight_sum
@@ -172,11 +173,16 @@ def path_from_prepared(prep, alphas, l1_ratio, w0, tol, max_iter, *, positive, s
     tol_abs = jnp.asarray(tol, dtype) * op.yy
     if isinstance(settings, _pg.FistaSettings):  # every alpha at once
         w_init = jnp.broadcast_to(w0[:, None], w0.shape + alphas.shape)
-        st = _pg.solve_path(op, w_init, alphas * l1_ratio * s, alphas * (1.0 - l1_ratio) * s,
-                            tol_abs, max_iter, positive=positive, settings=settings)
-        coefs = st.w.T
-        return SolverResult(coefs, prep.y_offset - coefs @ prep.x_offset, st.n_iter,
-                            st.gap / s, st.gap <= tol_abs)
+        a, b = alphas * l1_ratio * s, alphas * (1.0 - l1_ratio) * s
+        st = _pg.solve_path(op, w_init, a, b, tol_abs, max_iter, positive=positive,
+                            settings=settings)
+        w, gap, n_iter = st.w, st.gap, st.n_iter
+        if settings.finish is not None:
+            w, gap, n_iter = _pg.finish_with_cd(op, st, a, b, tol_abs, max_iter,
+                                                positive=positive, settings=settings.finish)
+        coefs = w.T
+        return SolverResult(coefs, prep.y_offset - coefs @ prep.x_offset, n_iter, gap / s,
+                            gap <= tol_abs)
 
     def step(carry, alpha):
         w, aux, w_prev, aux_prev, alpha_prev, alpha_prev2, count = carry
@@ -296,7 +302,7 @@ def multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix=None
     )
 
 
-SOLVERS = {"cd": _cd.CDSettings, "fista": _pg.FistaSettings}
+SOLVERS = {"auto": None, "cd": _cd.CDSettings, "fista": _pg.FistaSettings}
 
 
 def check_settings(settings):
@@ -307,11 +313,37 @@ def check_settings(settings):
         _cd.check_settings(settings)
 
 
+def auto_solver():
+    """The algorithm ``solver="auto"`` runs on the default JAX backend: ``"cd"`` on CPU,
+    ``"fista"`` (finished by coordinate descent) on accelerators, where coordinate descent
+    is bound by kernel launches (``docs/benchmarks.md``, GPU section)."""
+    return "cd" if jax.default_backend() == "cpu" else "fista"
+
+
+def solver_name(solver):
+    """The algorithm that ``solver`` runs here: ``"cd"`` or ``"fista"``."""
+    return auto_solver() if solver == "auto" else solver
+
+
 def resolve_settings(solver, settings):
-    """The settings object for ``solver`` (``"cd"`` or ``"fista"``): ``settings`` or the
-    solver's defaults; an error names ``solver`` or ``settings`` when they disagree."""
+    """The settings object for ``solver`` (``"auto"``, ``"cd"`` or ``"fista"``):
+    ``settings`` or the solver's defaults; an error names ``solver`` or ``settings`` when
+    they disagree. With ``"auto"``, a settings object's type picks the algorithm, else
+    :func:`auto_solver` does."""
     if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be 'cd' or 'fista', got {solver!r}.")
+        raise ValueError(f"solver must be 'auto', 'cd' or 'fista', got {solver!r}.")
+    if solver == "auto":
+        if settings is not None:
+            if not isinstance(settings, (_cd.CDSettings, _pg.FistaSettings)):
+                raise TypeError(
+                    "settings must be a CDSettings or a FistaSettings, got "
+                    f"{type(settings).__name__}."
+                )
+            check_settings(settings)
+            return settings
+        if auto_solver() == "cd":
+            return _cd.CDSettings()
+        return _pg.FistaSettings(finish=_cd.CDSettings())
     kind = SOLVERS[solver]
     if settings is None:
         return kind()
@@ -384,7 +416,7 @@ def enet_path_solve(
     max_iter=1000,
     positive=False,
     precompute="auto",
-    solver="cd",
+    solver="auto",
     settings=None,
 ):
     r"""Elastic-net solutions for a sequence of ``alphas``, warm-started in order.
@@ -401,8 +433,8 @@ def enet_path_solve(
     target. One jit-compiled call solves the whole path (a ``lax.scan``); ``alphas``,
     ``l1_ratio``, ``tol`` and ``max_iter`` are traced, so new values do not recompile.
 
-    Two algorithms reach the same certificate. ``solver="cd"`` (the default; the fastest
-    on CPU) is coordinate descent with working sets, warm-started from alpha to alpha.
+    Two algorithms reach the same certificate. ``solver="cd"`` (the fastest on CPU) is
+    coordinate descent with working sets, warm-started from alpha to alpha.
     ``solver="fista"`` solves every alpha at once with accelerated proximal gradient
     (FISTA with adaptive restart), each iteration one or two matrix–matrix products
     over all alphas: built for accelerators, where coordinate descent is bound by kernel
@@ -422,7 +454,9 @@ def enet_path_solve(
       max_iter: maximum number of epochs per alpha (``"fista"``: iterations).
       positive: constrain ``w ≥ 0``.
       precompute: ``"auto"`` (Gram matrix when ``n > p``), ``True`` or ``False``.
-      solver: ``"cd"`` or ``"fista"`` (see above).
+      solver: ``"auto"`` (default: ``"cd"`` on CPU; on GPU/TPU ``"fista"``, finishing
+        with coordinate descent any alpha left uncertified after ``max_iter``
+        iterations), ``"cd"`` or ``"fista"`` (see above).
       settings: optional :class:`jreg.solvers.CDSettings` (``"cd"``: working-set tuning)
         or :class:`jreg.solvers.FistaSettings` (``"fista"``).
 
@@ -476,7 +510,7 @@ def solve_enet(
     max_iter=1000,
     positive=False,
     precompute="auto",
-    solver="cd",
+    solver="auto",
     settings=None,
 ):
     r"""Solve one elastic-net problem (scikit-learn's objective) to a certified gap.
