@@ -20,10 +20,11 @@ Then 5-fold LassoCV (same KFold folds, same tol) of jreg against scikit-learn's
 LassoCV, checking that both pick the same alpha_, and the cost of jreg's CV relative to
 one jreg path (target <= 2), for each jreg solver named in ``--peers``.
 
-jreg runs as ``jreg`` (``solver="cd"``, coordinate descent, the default) and
+jreg runs as ``jreg`` (the default ``solver="auto"``: coordinate descent on CPU, FISTA
+finished by coordinate descent on accelerators), ``jreg-cd`` (``solver="cd"``) and
 ``jreg-fista`` (``solver="fista"``: every alpha at once by accelerated proximal
-gradient, built for accelerators); the compile column and the ratios are those of the
-first of them named in ``--peers`` (``jreg`` in the default list).
+gradient); the compile column and the ratios are those of the first of them named in
+``--peers`` (``jreg`` in the default list).
 
 Usage::
 
@@ -46,8 +47,9 @@ import sys
 import time
 import warnings
 
-ALL_PEERS = ("jreg", "jreg-fista", "sklearn", "celer", "skglm", "jaxopt")
-OURS = {"jreg": "cd", "jreg-fista": "fista"}  # jreg's solvers: not peers in the ratios
+ALL_PEERS = ("jreg", "jreg-cd", "jreg-fista", "sklearn", "celer", "skglm", "jaxopt")
+# jreg's solvers (not peers in the ratios)
+OURS = {"jreg": "auto", "jreg-cd": "cd", "jreg-fista": "fista"}
 
 
 def parse_args(argv=None):
@@ -55,7 +57,8 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller tall/wide problems")
     parser.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--peers", default=",".join(ALL_PEERS))
+    parser.add_argument("--peers", default=",".join(p for p in ALL_PEERS if p != "jreg-cd"),
+                        help=f"comma-separated, from {', '.join(ALL_PEERS)}")
     parser.add_argument("--problems", default="tall,wide,diabetes")
     parser.add_argument("--penalties", default="lasso,enet")
     parser.add_argument("--no-cv", action="store_true", help="skip the LassoCV section")
@@ -86,6 +89,7 @@ from sklearn.model_selection import KFold  # noqa: E402
 
 import jreg  # noqa: E402
 import jreg.linear_model as jl  # noqa: E402
+from jreg.solvers._api import auto_solver  # noqa: E402
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -145,10 +149,14 @@ def relative_gaps(x, y, coefs, alphas, l1_ratio):
 
 
 # --------------------------------------------------------------------------- solvers
-def run_jreg(x, y, alphas, l1_ratio, tol, solver="cd"):
+def run_jreg(x, y, alphas, l1_ratio, tol, solver="auto"):
     _, coefs, _ = jl.enet_path(x, y, l1_ratio=l1_ratio, alphas=alphas, tol=tol,
                                max_iter=100000, check_input=False, solver=solver)
     return coefs.T
+
+
+def run_jreg_cd(x, y, alphas, l1_ratio, tol):
+    return run_jreg(x, y, alphas, l1_ratio, tol, solver="cd")
 
 
 def run_jreg_fista(x, y, alphas, l1_ratio, tol):
@@ -217,9 +225,9 @@ def run_jaxopt(x, y, alphas, l1_ratio, tol):
     return np.asarray(jnp.stack(coefs))
 
 
-RUNNERS = {"jreg": run_jreg, "jreg-fista": run_jreg_fista, "sklearn": run_sklearn,
-           "celer": run_celer, "skglm": run_skglm, "jaxopt": run_jaxopt}
-COMPILED = ("jreg", "jreg-fista", "jaxopt")
+RUNNERS = {"jreg": run_jreg, "jreg-cd": run_jreg_cd, "jreg-fista": run_jreg_fista,
+           "sklearn": run_sklearn, "celer": run_celer, "skglm": run_skglm, "jaxopt": run_jaxopt}
+COMPILED = ("jreg", "jreg-cd", "jreg-fista", "jaxopt")
 
 
 def timed(fn, *args):
@@ -316,6 +324,7 @@ def main():
         f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs; jax device: {device.platform} ({device.device_kind})",
         f"- versions: {versions()}",
+        f"- jreg's default solver='auto' runs {auto_solver()!r} on this device",
         f"- dtype of jreg/jaxopt inputs: {ARGS.dtype}; certified target: relative duality "
         f"gap <= {target:g} at every alpha (verified in float64 numpy)",
         f"- repeats: {ARGS.repeats} (median); budget {ARGS.max_seconds:.0f}s",
@@ -386,7 +395,8 @@ def main():
                         for _ in range(2)]))
                 mine = out.get("jreg")
                 same = (mine[2] == ref[2]) if mine and ref else None
-                row = (f"| {pname} {x.shape[0]}x{x.shape[1]} | {solver} | "
+                label = f"auto ({auto_solver()})" if solver == "auto" else solver
+                row = (f"| {pname} {x.shape[0]}x{x.shape[1]} | {label} | "
                        f"{fmt(mine and mine[0])} | "
                        f"{fmt(mine and mine[1])} | {fmt(ref and ref[0])} | "
                        f"{fmt(mine[0] / ref[0], 2) if mine and ref else '—'} | {same} | "

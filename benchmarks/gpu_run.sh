@@ -4,12 +4,12 @@
 # docs/benchmarks.md for the download command). Each part has its own time limit so
 # that one slow or failing part leaves the others' results. Results go to $OUT.
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
-# (dropout8k, the MaxNorm cost at batch 8192, linearcv, the 5-fold LassoCV on the GPU
-# against one path, fista, solver="fista" against solver="cd", default, the default
-# solver="auto", and tests, the FISTA/auto tests on the GPU, run only when named)
+# (dropout8k, the MaxNorm cost at batch 8192; fista, solver="fista" against
+# solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path; and
+# tests, the FISTA/auto tests on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, linearcv 240 s, fista 480 s, default 225 s, tests 90 s, dropout8k
-# 80 s; one device command may run 600 s, so name at most ~540 s of parts per call.
+# 270 s, cli 60 s, fista 480 s, default 225 s, tests 90 s, dropout8k 80 s; one device
+# command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -45,36 +45,27 @@ if part dropout; then
   echo "dropout large: exit $?"
 fi
 if part linear; then
-  # one process per problem and dtype, each time-boxed, appended to one file per dtype
+  # solver="cd" alone (coordinate descent on the GPU), one process per problem and
+  # dtype, each time-boxed, appended to one file per dtype
   for dtype in float32 float64; do
     for problem in tall diabetes wide; do
       timeout 45 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
-        --peers jreg --problems $problem --no-cv --max-seconds 35 \
+        --peers jreg-cd --problems $problem --no-cv --max-seconds 35 \
         >> "$OUT/linear_gpu_$dtype.md" 2>&1
       echo "linear $dtype $problem: exit $?"
     done
   done
 fi
-if part linearcv; then
-  # issue 3's "CV <= 2x one path": on a GPU the folds are vmapped (one launch per step
-  # for all five), so the ratio may differ from the CPU's sequential folds
-  for problem in diabetes tall; do
-    timeout 120 python3 benchmarks/bench_linear_model.py --device gpu --dtype float64 \
-      --peers jreg --problems $problem --penalties lasso --max-seconds 100 --cv-sklearn \
-      >> "$OUT/linear_cv_gpu.md" 2>&1
-    echo "linear CV $problem: exit $?"
-  done
-fi
 if part fista; then
-  # solver="fista" (every alpha at once, matrix-matrix products) against the default
-  # solver="cd" in the same process (the same machine's baseline), paths and 5-fold
+  # solver="fista" (every alpha at once, matrix-matrix products) against solver="cd"
+  # in the same process (the same machine's baseline), paths and 5-fold
   # LassoCV of both solvers, one time-boxed process per problem and dtype; CD is left
   # out of wide float64 (it did not finish a path in 45 s on this GPU); scikit-learn's
   # LassoCV (for the alpha_ check) only where it takes seconds
   for dtype in float32 float64; do
     for problem in diabetes tall wide; do
       ref="--cv-sklearn"; [ "$problem" = wide ] && ref=""
-      peers="jreg-fista,jreg"; [ "$problem-$dtype" = wide-float64 ] && peers="jreg-fista"
+      peers="jreg-fista,jreg-cd"; [ "$problem-$dtype" = wide-float64 ] && peers="jreg-fista"
       timeout 80 python3 benchmarks/bench_linear_model.py --device gpu --dtype $dtype \
         --peers $peers --problems $problem --max-seconds 70 --peer-seconds 20 $ref \
         >> "$OUT/linear_fista_gpu_$dtype.md" 2>&1
@@ -112,7 +103,7 @@ if part cli; then
     > "$OUT/jreg_bench_gpu.md" 2>&1
   echo "jreg bench: exit $?"
   timeout 30 python3 -m jreg bench --dtype float32 --n-samples 10000 --n-features 2000 \
-    --solver fista > "$OUT/jreg_bench_fista_gpu.md" 2>&1
-  echo "jreg bench fista: exit $?"
+    --solver cd > "$OUT/jreg_bench_cd_gpu.md" 2>&1
+  echo "jreg bench cd: exit $?"
 fi
 tail -n 5 "$OUT"/*.md
