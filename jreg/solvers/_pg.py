@@ -194,40 +194,42 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
 def finish_with_cd(op, state, a, b, tol, max_iter, *, positive, settings):
     """Coordinate descent on every column of ``state`` whose gap is still above ``tol``.
 
-    The columns are visited in path order. An uncertified column starts from FISTA's
-    iterate or from the previous column's final solution (coordinate descent's usual
-    warm start), whichever has the lower primal value at its own strengths — FISTA's
-    iterate can be far off where the problem is ill-conditioned — and runs up to
-    ``max_iter`` epochs. Certified columns are left as they are; when every column is
-    certified nothing runs (outside ``vmap``).
+    The uncertified columns are visited in path order by a ``while_loop`` (not a scan
+    with a ``cond`` per column: under ``vmap`` a ``cond`` becomes a select that runs both
+    branches, so every column of every lane would pay a solve's set-up; the loop runs
+    only while some lane has a column left, zero times when all are certified). Each
+    starts from FISTA's iterate or from the previous column's final solution (coordinate
+    descent's usual warm start), whichever has the lower primal value at its own
+    strengths — FISTA's iterate can be far off where the problem is ill-conditioned —
+    and runs up to ``max_iter`` epochs. Certified columns are left as they are.
 
     Returns:
       ``(w, gap, n_iter)``: ``(p, A)`` coefficients, certified gaps and iteration counts
       (FISTA's plus coordinate descent's epochs).
     """
+    n_cols = state.gap.shape[0]
+    cols = jnp.arange(n_cols)
+
+    def first_uncertified(gap, start):
+        return jnp.min(jnp.where((cols >= start) & (gap > tol), cols, n_cols))
 
     def primal(w, aux, a_j, b_j):
         return (0.5 * (_cd.r_norm2(op, aux, w) + b_j * jnp.vdot(w, w))
                 + a_j * jnp.sum(jnp.abs(w)))
 
-    def column(w_prev, xs):
-        w, gap, n_iter, a_j, b_j = xs
+    def body(c):
+        w, gap, n_iter, j = c
+        a_j, b_j = a[j], b[j]
+        w_j, w_prev = w[:, j], w[:, jnp.maximum(j - 1, 0)]
+        aux, aux_prev = _cd.init_aux(op, w_j), _cd.init_aux(op, w_prev)
+        from_prev = primal(w_prev, aux_prev, a_j, b_j) < primal(w_j, aux, a_j, b_j)
+        st = _cd.solve(op, jnp.where(from_prev, w_prev, w_j),
+                       jnp.where(from_prev, aux_prev, aux), a_j, b_j, tol, max_iter,
+                       positive=positive, settings=settings)
+        gap = gap.at[j].set(st.gap)
+        return (w.at[:, j].set(st.w), gap, n_iter.at[j].add(st.n_iter),
+                first_uncertified(gap, j + 1))
 
-        def solve(_):
-            aux, aux_prev = _cd.init_aux(op, w), _cd.init_aux(op, w_prev)
-            from_prev = primal(w_prev, aux_prev, a_j, b_j) < primal(w, aux, a_j, b_j)
-            st = _cd.solve(op, jnp.where(from_prev, w_prev, w),
-                           jnp.where(from_prev, aux_prev, aux), a_j, b_j, tol, max_iter,
-                           positive=positive, settings=settings)
-            return st.w, st.gap, n_iter + st.n_iter
-
-        out = jax.lax.cond(gap > tol, solve, lambda _: (w, gap, n_iter), None)
-        return out[0], out
-
-    def run(_):
-        cols = (state.w.T, state.gap, state.n_iter, a, b)
-        w, gap, n_iter = jax.lax.scan(column, state.w[:, 0], cols)[1]
-        return w.T, gap, n_iter
-
-    return jax.lax.cond(jnp.any(state.gap > tol), run,
-                        lambda _: (state.w, state.gap, state.n_iter), None)
+    init = (state.w, state.gap, state.n_iter, first_uncertified(state.gap, 0))
+    w, gap, n_iter, _ = jax.lax.while_loop(lambda c: c[3] < n_cols, body, init)
+    return w, gap, n_iter
