@@ -47,7 +47,12 @@ def test_relative_gaps_match_scikit_learn():
 def test_bench_prints_a_markdown_row(capsys):
     argv = ["bench", "--n-samples", "60", "--n-features", "20", "--n-alphas", "5", "--repeat", "2"]
     assert cli.main(argv) == 0
-    assert "| device |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| device |" in out
+    # the default solver="auto" says what it ran on this backend
+    import jax
+
+    assert f"| auto ({'cd' if jax.default_backend() == 'cpu' else 'fista'}) |" in out
     assert cli.main(argv + ["--solver", "fista"]) == 0
     out = capsys.readouterr().out
     assert "| fista |" in out and "max dual gap" in out
