@@ -317,7 +317,7 @@ def test_cv_vmap_batching_equals_map_batching(solver, gram):
     from jreg.solvers import CDSettings, FistaSettings
     from jreg.solvers._api import resolve_settings
 
-    settings = (FistaSettings(finish=CDSettings()) if solver == "fista+cd"
+    settings = (FistaSettings(finish=CDSettings(), finish_factor=1) if solver == "fista+cd"
                 else resolve_settings(solver, None))
 
     x, y = DATA["tall" if gram else "wide"]

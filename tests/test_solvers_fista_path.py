@@ -93,6 +93,9 @@ def test_solver_and_settings_errors_name_the_argument():
     with pytest.raises(TypeError, match="settings.finish"):
         solvers.enet_path_solve(x, y, alphas, solver="fista",
                                 settings=solvers.FistaSettings(finish=True))
+    with pytest.raises(ValueError, match="settings.finish_factor"):
+        solvers.enet_path_solve(x, y, alphas, solver="fista",
+                                settings=solvers.FistaSettings(finish_factor=0))
     with pytest.raises(ValueError, match="settings.block"):
         solvers.enet_path_solve(
             x, y, alphas, solver="fista",
@@ -169,14 +172,15 @@ def test_fista_with_a_user_gram_matrix():
 @pytest.mark.parametrize("precompute", [True, False])
 def test_cd_finish_certifies_the_columns_fista_left(precompute):
     """``FistaSettings(finish=CDSettings())``: the columns FISTA could not certify in
-    ``max_iter`` iterations are finished by coordinate descent from FISTA's iterate; the
+    its ``finish_factor · max_iter`` iterations are finished by coordinate descent; the
     others are FISTA's, untouched."""
     x, y = DESIGNS["wide"]
     alphas = grid(x, y, 1.0, n_alphas=10)
     kwargs = {"tol": 1e-12, "max_iter": 400, "precompute": precompute, "solver": "fista"}
     plain = solvers.enet_path_solve(x, y, alphas, **kwargs)
     finished = solvers.enet_path_solve(
-        x, y, alphas, settings=solvers.FistaSettings(finish=solvers.CDSettings()), **kwargs)
+        x, y, alphas, **kwargs,
+        settings=solvers.FistaSettings(finish=solvers.CDSettings(), finish_factor=1))
     left = ~np.asarray(plain.converged)
     assert left.any() and not left.all()
     assert np.all(np.asarray(finished.converged))
@@ -190,6 +194,14 @@ def test_cd_finish_certifies_the_columns_fista_left(precompute):
     np.testing.assert_allclose(np.asarray(finished.coef), np.asarray(ref.coef), atol=1e-6)
     tol_abs = 1e-12 * np.var(y)
     assert np.all(np.asarray(finished.gap) <= tol_abs * (1 + 1e-12))
+    # the default finish_factor=10: FISTA itself gets 4000 iterations, which certify
+    # every column here (the finish does not run), exactly as plain FISTA with 4000
+    default = solvers.enet_path_solve(
+        x, y, alphas, **kwargs, settings=solvers.FistaSettings(finish=solvers.CDSettings()))
+    longer = solvers.enet_path_solve(x, y, alphas, **{**kwargs, "max_iter": 4000})
+    assert np.all(np.asarray(longer.converged))
+    np.testing.assert_array_equal(np.asarray(default.n_iter), np.asarray(longer.n_iter))
+    np.testing.assert_array_equal(np.asarray(default.coef), np.asarray(longer.coef))
 
 
 def test_auto_is_cd_on_cpu_and_fista_finished_by_cd_on_accelerators(monkeypatch):
@@ -211,7 +223,8 @@ def test_auto_is_cd_on_cpu_and_fista_finished_by_cd_on_accelerators(monkeypatch)
     assert _api.resolve_settings("auto", None) == solvers.FistaSettings(
         finish=solvers.CDSettings())
     # the default max_iter=1000 is far too few FISTA iterations for the smallest alphas
-    # of this wide design at tol=1e-10: the finish still certifies every alpha
+    # of this wide design at tol=1e-10; auto (10x the iterations, then the CD finish)
+    # certifies every alpha
     alphas = grid(x, y, 1.0, n_alphas=8)
     plain = solvers.enet_path_solve(x, y, alphas, tol=1e-10, max_iter=1000, solver="fista")
     assert not np.all(np.asarray(plain.converged))

@@ -300,8 +300,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
       solver: ``"auto"`` (default), ``"cd"`` (coordinate descent) or ``"fista"``
         (accelerated proximal gradient, matrix–matrix work for accelerators; ``max_iter``
         counts its iterations). ``"auto"`` runs ``"cd"`` on CPU and, on GPU/TPU,
-        ``"fista"`` finished by coordinate descent wherever ``max_iter`` iterations did not
-        certify the gap. All stop on the same certified gap; ``solver_`` says which ran.
+        ``"fista"`` (up to ``10 · max_iter`` iterations) finished by coordinate descent
+        wherever those did not certify the gap. All stop on the same certified gap;
+        ``solver_`` says which ran.
 
     Attributes:
       coef_: ``(n_features,)`` or ``(n_targets, n_features)``.

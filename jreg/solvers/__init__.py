@@ -9,7 +9,7 @@ Functional, usable without the estimators of :mod:`jreg.linear_model`:
   ``solver="fista"`` (:class:`FistaSettings`) a path is solved for every alpha at once by
   accelerated proximal gradient, matrix–matrix work for accelerators. The default
   ``solver="auto"`` runs coordinate descent on CPU and, on GPU/TPU, FISTA finished by
-  coordinate descent wherever ``max_iter`` iterations left an alpha uncertified.
+  coordinate descent wherever its iterations (``10 · max_iter``) left an alpha uncertified.
 * :func:`fista` — FISTA with restart and backtracking for any penalty object with
   ``.value`` / ``.prox``.
 * :func:`enet_duality_gap` — scikit-learn's elastic-net gap at given coefficients.

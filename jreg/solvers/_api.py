@@ -174,7 +174,11 @@ def path_from_prepared(prep, alphas, l1_ratio, w0, tol, max_iter, *, positive, s
     if isinstance(settings, _pg.FistaSettings):  # every alpha at once
         w_init = jnp.broadcast_to(w0[:, None], w0.shape + alphas.shape)
         a, b = alphas * l1_ratio * s, alphas * (1.0 - l1_ratio) * s
-        st = _pg.solve_path(op, w_init, a, b, tol_abs, max_iter, positive=positive,
+        fista_iter = max_iter
+        if settings.finish is not None:  # (clamped to int32)
+            factor = settings.finish_factor
+            fista_iter = jnp.minimum(max_iter, (2**31 - 1) // factor) * factor
+        st = _pg.solve_path(op, w_init, a, b, tol_abs, fista_iter, positive=positive,
                             settings=settings)
         w, gap, n_iter = st.w, st.gap, st.n_iter
         if settings.finish is not None:
@@ -454,9 +458,9 @@ def enet_path_solve(
       max_iter: maximum number of epochs per alpha (``"fista"``: iterations).
       positive: constrain ``w ≥ 0``.
       precompute: ``"auto"`` (Gram matrix when ``n > p``), ``True`` or ``False``.
-      solver: ``"auto"`` (default: ``"cd"`` on CPU; on GPU/TPU ``"fista"``, finishing
-        with coordinate descent any alpha left uncertified after ``max_iter``
-        iterations), ``"cd"`` or ``"fista"`` (see above).
+      solver: ``"auto"`` (default: ``"cd"`` on CPU; on GPU/TPU ``"fista"`` for up to
+        ``10 · max_iter`` iterations, finishing with coordinate descent any alpha left
+        uncertified), ``"cd"`` or ``"fista"`` (see above).
       settings: optional :class:`jreg.solvers.CDSettings` (``"cd"``: working-set tuning)
         or :class:`jreg.solvers.FistaSettings` (``"fista"``).
 

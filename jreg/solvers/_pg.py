@@ -35,9 +35,13 @@ class FistaSettings(NamedTuple):
       lipschitz_margin: the step is ``1 / (margin · λ_max + b)``; the margin covers the
         power iteration's underestimate.
       finish: ``None``, or :class:`jreg.solvers.CDSettings` to finish with coordinate
-        descent every column that FISTA left uncertified after ``max_iter`` iterations
-        (each from FISTA's iterate, for up to ``max_iter`` more epochs; ``n_iter`` counts
-        both). ``solver="auto"`` on an accelerator uses ``FistaSettings(finish=CDSettings())``.
+        descent every column that FISTA left uncertified (each for up to ``max_iter``
+        epochs; ``n_iter`` counts both). ``solver="auto"`` on an accelerator uses
+        ``FistaSettings(finish=CDSettings())``.
+      finish_factor: with ``finish``, FISTA runs up to ``finish_factor · max_iter``
+        iterations before coordinate descent takes over: on an H200 one iteration over
+        100 alphas took 0.1–0.8 ms and one coordinate-descent epoch of one alpha
+        1.8–7.4 ms (``docs/design/solvers.md``). Without ``finish``: ``max_iter``.
 
     Examples:
       >>> import numpy as np
@@ -54,6 +58,7 @@ class FistaSettings(NamedTuple):
     power_iters: int = 64
     lipschitz_margin: float = 1.05
     finish: _cd.CDSettings | None = None
+    finish_factor: int = 10
 
 
 def check_settings(settings: FistaSettings) -> None:
@@ -65,6 +70,9 @@ def check_settings(settings: FistaSettings) -> None:
         raise ValueError(
             f"settings.lipschitz_margin must be >= 1, got {settings.lipschitz_margin!r}."
         )
+    value = settings.finish_factor
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"settings.finish_factor must be an int >= 1, got {value!r}.")
     if settings.finish is not None:
         if not isinstance(settings.finish, _cd.CDSettings):
             raise TypeError(
