@@ -5,11 +5,12 @@
 # that one slow or failing part leaves the others' results. Results go to $OUT.
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
 # (dropout8k, the MaxNorm cost at batch 8192; fista, solver="fista" against
-# solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path; and
-# tests, the FISTA/auto tests on the GPU: run only when named)
+# solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
+# cvprofile, where the CV's time goes; and tests, the FISTA/auto tests on the GPU: run
+# only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, fista 480 s, default 225 s, tests 90 s, dropout8k 80 s; one device
-# command may run 600 s, so name at most ~540 s of parts per call.
+# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 200 s, tests 90 s, dropout8k
+# 80 s; one device command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -85,6 +86,14 @@ if part default; then
         >> "$OUT/linear_default_gpu_$dtype.md" 2>&1
       echo "default $dtype $problem: exit $?"
     done
+  done
+fi
+if part cvprofile; then
+  # where a 5-fold LassoCV.fit's time goes (CV program, refit, host) against one path
+  for dtype in float32 float64; do
+    timeout 100 python3 benchmarks/profile_cv.py --device gpu --dtype $dtype \
+      > "$OUT/cv_profile_gpu_$dtype.md" 2>&1
+    echo "cv profile $dtype: exit $?"
   done
 fi
 if part tests; then

@@ -1,0 +1,129 @@
+"""Where the time of a 5-fold ``LassoCV.fit`` goes, against one path of the same solver.
+
+Issue 3 asks for a 5-fold CV over 100 alphas that costs at most twice one path. This
+script splits a warm ``LassoCV(cv=KFold(5)).fit`` into
+
+* the compiled CV program (all folds x alphas in one call),
+* the refit at ``alpha_`` (``ElasticNet._fit``, a second compiled program),
+* everything else on the host (validation, the alpha grid, the folds, transfers),
+
+by timing the two compiled calls from inside the fit, and prints them next to one warm
+``lasso_path`` on the same alphas (numpy input, like the fit). Medians of ``--repeats``
+warm runs; every call is blocked on before its clock stops.
+
+Usage::
+
+    python benchmarks/profile_cv.py                       # CPU, float64, the three designs
+    python benchmarks/profile_cv.py --device gpu --dtype float32 --problems tall,wide
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
+    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--problems", default="tall,wide,diabetes")
+    parser.add_argument("--solver", default="auto", choices=["auto", "cd", "fista"])
+    parser.add_argument("--quick", action="store_true", help="smaller tall/wide problems")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--target", type=float, default=None,
+                        help="relative gap target (default 1e-6; 1e-4 for float32)")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args()
+if ARGS.device == "cpu":
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+import numpy as np  # noqa: E402
+from _designs import problems  # noqa: E402
+from sklearn.model_selection import KFold  # noqa: E402
+
+import jreg.linear_model as jl  # noqa: E402
+from jreg.linear_model import _coordinate_descent, _cv  # noqa: E402
+from jreg.solvers._api import solver_name  # noqa: E402
+
+
+class Clock:
+    """Wall time of every call of the wrapped functions (blocked on), per name."""
+
+    def __init__(self):
+        self.spent = {}
+
+    def wrap(self, name, fn):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            out = jax.block_until_ready(fn(*args, **kwargs))
+            self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - start
+            return out
+
+        return timed
+
+
+def profile(x, y, tol):
+    """Median seconds of (fit, CV program, refit, host rest, path) over warm repeats."""
+    clock = Clock()
+    pick_jit = _cv.pick_jit
+    fit = _coordinate_descent.ElasticNet._fit
+    _cv.pick_jit = lambda *a, **k: clock.wrap("cv", pick_jit(*a, **k))
+    _coordinate_descent.ElasticNet._fit = clock.wrap("refit", fit)
+    try:
+        def one_fit():
+            clock.spent.clear()
+            start = time.perf_counter()
+            model = jl.LassoCV(cv=KFold(5), tol=tol, max_iter=100000, solver=ARGS.solver)
+            model.fit(x, y)
+            total = time.perf_counter() - start
+            return total, clock.spent["cv"], clock.spent["refit"], model.alphas_
+
+        one_fit()  # compile
+        runs = [one_fit() for _ in range(ARGS.repeats)]
+    finally:
+        _cv.pick_jit = pick_jit
+        _coordinate_descent.ElasticNet._fit = fit
+    alphas = runs[0][3]
+    xc, yc = x - x.mean(0), y - y.mean()
+
+    def path():
+        start = time.perf_counter()
+        jax.block_until_ready(jl.lasso_path(xc, yc, alphas=alphas, tol=tol, max_iter=100000,
+                                            check_input=False, solver=ARGS.solver))
+        return time.perf_counter() - start
+
+    path()
+    path_s = float(np.median([path() for _ in range(ARGS.repeats)]))
+    total, cv, refit = (float(np.median([r[i] for r in runs])) for i in range(3))
+    return total, cv, refit, total - cv - refit, path_s
+
+
+def main():
+    target = ARGS.target or (1e-4 if ARGS.dtype == "float32" else 1e-6)
+    dtype = np.float32 if ARGS.dtype == "float32" else np.float64
+    data = problems(ARGS.quick)
+    device = jax.devices()[0]
+    print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; jax "
+          f"{jax.__version__}; device: {device.platform} ({device.device_kind})")
+    print(f"- solver={ARGS.solver!r} runs {solver_name(ARGS.solver)!r}; {ARGS.dtype}; "
+          f"tol={target / 2:g}; medians of {ARGS.repeats} warm runs\n")
+    print("| problem | fit (s) | CV program (s) | refit (s) | host rest (s) | one path (s) "
+          "| fit / path | CV program / path |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ARGS.problems.split(","):
+        x, y = (a.astype(dtype) for a in data[name])
+        total, cv, refit, rest, path_s = profile(x, y, target / 2)
+        print(f"| {name} {x.shape[0]}x{x.shape[1]} | {total:.3g} | {cv:.3g} | {refit:.3g} | "
+              f"{rest:.3g} | {path_s:.3g} | {total / path_s:.2g} | {cv / path_s:.2g} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
