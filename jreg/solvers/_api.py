@@ -132,11 +132,6 @@ def prepare(x, y, sample_weight, *, fit_intercept, gram):
     return prepare_y(px, y, sample_weight, fit_intercept=fit_intercept)
 
 
-def _primal_value(op, w, aux, a, b):
-    """``½‖R‖² + a‖w‖₁ + ½b‖w‖²`` from ``aux`` (``R`` or ``Qw``)."""
-    return 0.5 * (_cd.r_norm2(op, aux, w) + b * jnp.vdot(w, w)) + a * jnp.sum(jnp.abs(w))
-
-
 def _predict(op, w, aux, w_prev, aux_prev, alpha, alpha_prev, alpha_prev2, a, b, positive):
     """Warm start for ``alpha``: the path extrapolated linearly from the last two solutions.
 
@@ -151,7 +146,7 @@ def _predict(op, w, aux, w_prev, aux_prev, alpha, alpha_prev, alpha_prev2, a, b,
     ratio = jnp.where(step != 0, (alpha - alpha_prev) / jnp.where(step != 0, step, 1.0), 0.0)
     pred = w + ratio * (w - w_prev)
     aux_pred = aux + ratio * (aux - aux_prev)
-    better = _primal_value(op, pred, aux_pred, a, b) < _primal_value(op, w, aux, a, b)
+    better = _cd.primal_value(op, pred, aux_pred, a, b) < _cd.primal_value(op, w, aux, a, b)
     better = better & jnp.all(jnp.isfinite(pred))
     if positive:
         better = better & jnp.all(pred >= 0)

@@ -124,6 +124,17 @@ def r_norm2(op, aux, w):
     return op.yy + jnp.vdot(w, aux) - 2.0 * jnp.vdot(op.xty, w)
 
 
+def primal_value(op, w, aux, a, b):
+    """``½‖R‖² + a‖w‖₁ + ½b‖w‖²`` from ``aux`` (``R`` or ``Qw``)."""
+    return 0.5 * (r_norm2(op, aux, w) + b * jnp.vdot(w, w)) + a * jnp.sum(jnp.abs(w))
+
+
+def as_traced(dtype, a, b, tol, max_iter):
+    """The strengths and the gap tolerance in ``dtype``, ``max_iter`` as int32."""
+    return (jnp.asarray(a, dtype), jnp.asarray(b, dtype), jnp.asarray(tol, dtype),
+            jnp.asarray(max_iter, jnp.int32))
+
+
 def _rows(mat, idx):
     """``mat[idx]`` as ``len(idx)`` dynamic slices (measured faster than a gather on CPU)."""
     return jnp.stack([jax.lax.dynamic_index_in_dim(mat, i, 0, keepdims=False) for i in idx])
@@ -408,10 +419,7 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
     settings = CDSettings() if settings is None else settings
     check_settings(settings)
     dtype = w.dtype
-    a = jnp.asarray(a, dtype)
-    b = jnp.asarray(b, dtype)
-    tol = jnp.asarray(tol, dtype)
-    max_iter = jnp.asarray(max_iter, jnp.int32)
+    a, b, tol, max_iter = as_traced(dtype, a, b, tol, max_iter)
     n_acc = max(settings.anderson, 1)  # epochs per round (Anderson only when > 1)
     p = n_features(op)
 

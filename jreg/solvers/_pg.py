@@ -63,16 +63,14 @@ class FistaSettings(NamedTuple):
 
 def check_settings(settings: FistaSettings) -> None:
     """Raise ``ValueError`` naming the field of ``settings`` that cannot work."""
-    value = settings.power_iters
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"settings.power_iters must be an int >= 1, got {value!r}.")
+    for field in ("power_iters", "finish_factor"):
+        value = getattr(settings, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"settings.{field} must be an int >= 1, got {value!r}.")
     if not settings.lipschitz_margin >= 1.0:
         raise ValueError(
             f"settings.lipschitz_margin must be >= 1, got {settings.lipschitz_margin!r}."
         )
-    value = settings.finish_factor
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"settings.finish_factor must be an int >= 1, got {value!r}.")
     if settings.finish is not None:
         if not isinstance(settings.finish, _cd.CDSettings):
             raise TypeError(
@@ -145,10 +143,7 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
     settings = FistaSettings() if settings is None else settings
     check_settings(settings)
     dtype = w0.dtype
-    a = jnp.asarray(a, dtype)
-    b = jnp.asarray(b, dtype)
-    tol = jnp.asarray(tol, dtype)
-    max_iter = jnp.asarray(max_iter, jnp.int32)
+    a, b, tol, max_iter = _cd.as_traced(dtype, a, b, tol, max_iter)
     lam = settings.lipschitz_margin * _largest_eigenvalue(op, settings.power_iters)
     lip = jnp.maximum(lam + b, jnp.finfo(dtype).tiny)  # (A,)
     gap_of = jax.vmap(
@@ -221,16 +216,13 @@ def finish_with_cd(op, state, a, b, tol, max_iter, *, positive, settings):
     def first_uncertified(gap, start):
         return jnp.min(jnp.where((cols >= start) & (gap > tol), cols, n_cols))
 
-    def primal(w, aux, a_j, b_j):
-        return (0.5 * (_cd.r_norm2(op, aux, w) + b_j * jnp.vdot(w, w))
-                + a_j * jnp.sum(jnp.abs(w)))
-
     def body(c):
         w, gap, n_iter, j = c
         a_j, b_j = a[j], b[j]
         w_j, w_prev = w[:, j], w[:, jnp.maximum(j - 1, 0)]
         aux, aux_prev = _cd.init_aux(op, w_j), _cd.init_aux(op, w_prev)
-        from_prev = primal(w_prev, aux_prev, a_j, b_j) < primal(w_j, aux, a_j, b_j)
+        from_prev = (_cd.primal_value(op, w_prev, aux_prev, a_j, b_j)
+                     < _cd.primal_value(op, w_j, aux, a_j, b_j))
         st = _cd.solve(op, jnp.where(from_prev, w_prev, w_j),
                        jnp.where(from_prev, aux_prev, aux), a_j, b_j, tol, max_iter,
                        positive=positive, settings=settings)
