@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import sys
@@ -131,14 +132,6 @@ def run_jreg(x, y, alphas, l1_ratio, tol, solver="auto"):
     return coefs.T
 
 
-def run_jreg_cd(x, y, alphas, l1_ratio, tol):
-    return run_jreg(x, y, alphas, l1_ratio, tol, solver="cd")
-
-
-def run_jreg_fista(x, y, alphas, l1_ratio, tol):
-    return run_jreg(x, y, alphas, l1_ratio, tol, solver="fista")
-
-
 def run_sklearn(x, y, alphas, l1_ratio, tol):
     from sklearn.linear_model import enet_path
 
@@ -201,9 +194,9 @@ def run_jaxopt(x, y, alphas, l1_ratio, tol):
     return np.asarray(jnp.stack(coefs))
 
 
-RUNNERS = {"jreg": run_jreg, "jreg-cd": run_jreg_cd, "jreg-fista": run_jreg_fista,
-           "sklearn": run_sklearn, "celer": run_celer, "skglm": run_skglm, "jaxopt": run_jaxopt}
-COMPILED = ("jreg", "jreg-cd", "jreg-fista", "jaxopt")
+RUNNERS = {name: functools.partial(run_jreg, solver=solver) for name, solver in OURS.items()}
+RUNNERS.update(sklearn=run_sklearn, celer=run_celer, skglm=run_skglm, jaxopt=run_jaxopt)
+COMPILED = (*OURS, "jaxopt")
 
 
 def timed(fn, *args):
