@@ -5,6 +5,7 @@ numpy implementation of the duality gap. Shapes are small and shared so that eac
 compiled program is reused across tests.
 """
 
+import functools
 import re
 import warnings
 
@@ -178,12 +179,13 @@ def test_sample_weight_matches_sklearn():
     np.testing.assert_allclose(float(res.gap), ref.dual_gap_, atol=1e-9 * np.var(y))
 
 
-@jax.jit
-def _batched(x, alphas, ys, weights, tol, max_iter):
+@functools.partial(jax.jit, static_argnames="solver")
+def _batched(x, alphas, ys, weights, tol, max_iter, solver="auto"):
     """One compiled batch: lane k has its own alpha, target and fold weights."""
 
     def one(alpha, y, w):
-        return solvers.solve_enet(x, y, alpha, sample_weight=w, tol=tol, max_iter=max_iter)
+        return solvers.solve_enet(x, y, alpha, sample_weight=w, tol=tol, max_iter=max_iter,
+                                  solver=solver)
 
     return jax.vmap(one)(alphas, ys, weights)
 

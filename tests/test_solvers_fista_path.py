@@ -18,7 +18,7 @@ from sklearn.linear_model import LassoCV as SkLassoCV
 from sklearn.model_selection import KFold
 
 from jreg import linear_model, solvers
-from tests.test_solvers import DESIGNS, grid
+from tests.test_solvers import DESIGNS, _batched, grid
 
 
 @pytest.mark.parametrize("precompute", [True, False])
@@ -144,12 +144,7 @@ def test_fista_vmaps_over_alphas_targets_and_folds():
     alphas = jnp.asarray(grid(x, y, 1.0, n_alphas=4))
     ys = jnp.stack([y, -y, 2 * y + 1, y])
     masks = jnp.asarray(np.array([np.arange(len(y)) % 3 != k % 3 for k in range(4)], float))
-
-    def one(alpha, target, weights):
-        return solvers.solve_enet(x, target, alpha, sample_weight=weights, tol=1e-10,
-                                  max_iter=100000, solver="fista")
-
-    batch = jax.vmap(one)(alphas, ys, masks)
+    batch = _batched(x, alphas, ys, masks, 1e-10, 100000, solver="fista")
     assert bool(jnp.all(batch.converged))
     for k in range(4):
         single = solvers.solve_enet(x, ys[k], float(alphas[k]), sample_weight=masks[k],
