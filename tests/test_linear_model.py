@@ -174,6 +174,42 @@ def test_cv_picks_the_same_alpha_as_sklearn(cls):
         assert not hasattr(mine, "l1_ratio_")
 
 
+def test_cv_refit_starts_from_the_folds_mean_solution(monkeypatch):
+    """The refit starts from the mean over folds of the solutions at the chosen
+    (alpha, l1_ratio), solved again here fold by fold; without kept coefficients (over
+    the size limit) it starts from zero, and both reach the same certified solution."""
+    from jreg.linear_model import _coordinate_descent, _cv
+
+    x, y = DATA["square"]
+    folds = list(KFold(4).split(x))
+    starts = []
+    fit = _coordinate_descent.ElasticNet._fit
+
+    def spy(self, *args, coef_init=None, **kwargs):
+        starts.append(None if coef_init is None else np.asarray(coef_init))
+        return fit(self, *args, coef_init=coef_init, **kwargs)
+
+    monkeypatch.setattr(_coordinate_descent.ElasticNet, "_fit", spy)
+    kw = dict(cv=folds, l1_ratio=[0.2, 0.7], alphas=8, tol=1e-12, max_iter=100000)
+    warm = jl.ElasticNetCV(**kw).fit(x, y)
+    ratio = list(kw["l1_ratio"]).index(warm.l1_ratio_)
+    alphas = warm.alphas_[ratio]
+    expected = np.mean([
+        jl.ElasticNet(alpha=warm.alpha_, l1_ratio=warm.l1_ratio_, tol=1e-12,
+                      max_iter=100000).fit(x[train], y[train]).coef_
+        for train, _ in folds], axis=0)
+    assert warm.alpha_ in alphas
+    np.testing.assert_allclose(starts[0], expected, atol=1e-7)
+    assert np.any(starts[0] != 0)
+
+    monkeypatch.setattr(_cv, "_MAX_KEPT_COEFS", 0)
+    cold = jl.ElasticNetCV(**kw).fit(x, y)
+    assert starts[1] is None
+    assert (cold.alpha_, cold.l1_ratio_) == (warm.alpha_, warm.l1_ratio_)
+    np.testing.assert_allclose(cold.coef_, warm.coef_, atol=1e-6)
+    assert warm.dual_gap_ <= 1e-12 * np.var(y) and cold.dual_gap_ <= 1e-12 * np.var(y)
+
+
 def test_cv_sample_weight_equals_repetition_at_tight_tol():
     """Weighted = repeated rows (same groups), once both are solved to a tight gap."""
     from sklearn.model_selection import LeaveOneGroupOut

@@ -30,8 +30,10 @@ def to_jax(array, dtype):
     """``array`` as a JAX array of the compute dtype (never modifies ``array``).
 
     ``jax.device_put`` copies a numpy array once (``jnp.asarray`` measured ~1.7x slower
-    on a 160 MB design).
+    on a 160 MB design). A JAX array stays on its device.
     """
+    if isinstance(array, jax.Array):
+        return array.astype(jax_dtype(dtype))
     return jax.device_put(np.asarray(array, dtype=jax_dtype(dtype)))
 
 

@@ -380,10 +380,11 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, centred_gram=None, x_device=None):
+    def _fit(self, X, y, sample_weight, centred_gram=None, x_device=None, coef_init=None):
         """``fit``. Internal, for the refit of the CV estimators: ``centred_gram`` is the
         Gram matrix their program built and ``x_device`` is ``X`` already on the device;
-        ``X`` and ``y`` are then trusted as validated."""
+        ``X`` and ``y`` are then trusted as validated. ``coef_init`` ``(p,)`` (one target)
+        is the starting point when given (before ``warm_start``)."""
         self._check_params()
         if self.alpha == 0:
             warnings.warn(
@@ -398,7 +399,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         n_samples, n_features = X.shape
         sw = _base.check_sample_weight(sample_weight, n_samples, X.dtype)
         Y = y[None] if y.ndim == 1 else y.T
-        if self.warm_start and hasattr(self, "coef_"):
+        if coef_init is not None:
+            W0 = coef_init[None]
+        elif self.warm_start and hasattr(self, "coef_"):
             W0 = np.atleast_2d(np.asarray(self.coef_, dtype=X.dtype))
             if W0.shape != (Y.shape[0], n_features):
                 raise ValueError(
