@@ -59,7 +59,9 @@ class CDSettings(NamedTuple):
       block: coordinates per block of an epoch.
       p0: smallest working-set size.
       anderson: epochs between Anderson extrapolations (``0`` or ``1``: off).
-      inner_ratio: the inner loop stops at this fraction of the outer gap.
+      inner_ratio: the inner loop stops at this fraction of the outer gap (at the
+        tolerance itself when the working set holds every feature, or no feature
+        outside it violates strict KKT).
       max_inner_rounds: Anderson rounds before ``R`` (or ``Qw``) is recomputed.
       predict: paths start each alpha from the linear extrapolation of the two previous
         solutions when that lowers the primal (else from the previous solution).
@@ -215,6 +217,7 @@ class _WorkingSet(NamedTuple):
     mask: jax.Array  # (p,) bool
     n_blocks: jax.Array  # int
     grams: jax.Array  # (n_blocks_max, block, block) Gram matrix of each block
+    full: jax.Array  # bool: the set holds every feature that can be non-zero
 
 
 def _sort_key(x):
@@ -296,7 +299,7 @@ def _select_working_set(op, corr, w, a, b, positive, settings, active=True):
         grams = jax.lax.fori_loop(0, n_blocks, one, grams)
     else:
         grams = op.gram[idx[:, :, None], idx[:, None, :]]
-    return _WorkingSet(idx, valid, mask, n_blocks, grams)
+    return _WorkingSet(idx, valid, mask, n_blocks, grams, k >= n_cand)
 
 
 def _epoch(op, ws, w_ws, aux, a, b, positive):
@@ -452,7 +455,13 @@ def solve(op, w, aux, a, b, tol, max_iter, *, positive, settings=None):
         ws = _select_working_set(op, s.corr, s.w, a, b, positive, settings, active)
         flat_idx = ws.idx.reshape(-1)
         flat_valid = ws.valid.reshape(-1)
-        inner_tol = settings.inner_ratio * s.gap
+        # The inner loop goes straight to `tol` when the set is most likely right: it
+        # holds every candidate (its gap is then the full gap), or no feature outside it
+        # violates its optimality condition now. Another outer iteration would only pick
+        # the same set again (2000x200 path: 304 -> 69 outer iterations).
+        xta = s.corr - b * s.w
+        kkt_outside = jnp.all(ws.mask | ((xta if positive else jnp.abs(xta)) < a))
+        inner_tol = jnp.where(ws.full | kkt_outside, tol, settings.inner_ratio * s.gap)
 
         def ws_gap(w_ws, aux):
             corr_ws = _working_set_corr(op, ws, aux)
