@@ -19,10 +19,10 @@ def correlated_design(n, p, seed, rho=0.5, density=0.05, snr=3.0):
 
 
 def problems(quick):
-    sizes = {"tall": (2000, 400), "wide": (100, 1000)} if quick else {
-        "tall": (10000, 2000), "wide": (200, 5000)}
+    sizes = {"tall": (2000, 400), "mid": (1000, 200), "wide": (100, 1000)} if quick else {
+        "tall": (10000, 2000), "mid": (2000, 400), "wide": (200, 5000)}
     out = {}
     for name, (n, p) in sizes.items():
-        out[name] = correlated_design(n, p, seed=0 if name == "tall" else 1)
+        out[name] = correlated_design(n, p, seed=1 if name == "wide" else 0)
     out["diabetes"] = load_diabetes(return_X_y=True)
     return out

@@ -1,10 +1,11 @@
 """Certified Lasso / ElasticNet paths and 5-fold LassoCV: jreg against its peers.
 
-For each problem (tall 10000x2000, wide 200x5000, diabetes 442x10; ``--quick`` uses
-smaller tall/wide sizes) and each penalty (Lasso; ElasticNet with l1_ratio=0.5), every
-solver computes the 100-alpha path of scikit-learn's default grid (eps=1e-3) on centred
-data, and the script verifies **itself**, in float64 numpy, scikit-learn's duality gap
-(dual point = rescaled residual) of every returned coefficient vector:
+For each problem (tall 10000x2000, mid 2000x400, wide 200x5000, diabetes 442x10;
+``--quick`` uses smaller tall/mid/wide sizes) and each penalty (Lasso; ElasticNet with
+l1_ratio=0.5), every solver computes the 100-alpha path of scikit-learn's default grid
+(eps=1e-3) on centred data, and the script verifies **itself**, in float64 numpy,
+scikit-learn's duality gap (dual point = rescaled residual) of every returned
+coefficient vector:
 
     relative gap = gap / (||y||^2 / 2n) <= 1e-6  at every alpha   (target)
 
@@ -60,7 +61,7 @@ def parse_args(argv=None):
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--peers", default=",".join(p for p in ALL_PEERS if p != "jreg-cd"),
                         help=f"comma-separated, from {', '.join(ALL_PEERS)}")
-    parser.add_argument("--problems", default="tall,wide,diabetes")
+    parser.add_argument("--problems", default="tall,mid,wide,diabetes")
     parser.add_argument("--penalties", default="lasso,enet")
     parser.add_argument("--no-cv", action="store_true", help="skip the LassoCV section")
     parser.add_argument("--cv-sklearn", action="store_true",
