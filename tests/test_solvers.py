@@ -354,6 +354,39 @@ def test_working_set_selection_without_sort_equals_stable_argsort():
             np.testing.assert_array_equal(np.asarray(pick(jnp.asarray(values), m)), expected)
 
 
+@pytest.mark.parametrize("gram", [True, False])
+def test_blocks_longer_than_eight_are_plain_cyclic_cd(gram):
+    """A block of 12 or 16 coordinates is split into recursions of 8 (XLA fuses those
+    well); an epoch still makes the same coordinate updates, in the same order, as one
+    with blocks of 8 or of 1 (plain cyclic coordinate descent)."""
+    from jreg.solvers import _cd
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((30, 40)) @ (np.eye(40) + 0.3 * rng.standard_normal((40, 40)))
+    y = x[:, :5] @ rng.standard_normal(5) + rng.standard_normal(30)
+    op = (_cd.gram_op(jnp.asarray(x.T @ x), jnp.asarray(x.T @ y), jnp.asarray(y @ y)) if gram
+          else _cd.residual_op(jnp.asarray(x.T), jnp.asarray(y)))
+    a = 0.05 * np.max(np.abs(x.T @ y))
+    w = jnp.asarray(np.where(rng.uniform(size=40) < 0.5, rng.standard_normal(40), 0.0))
+    aux = _cd.init_aux(op, w)
+    corr = _cd.full_corr(op, aux)
+    out = {}
+    for block in (1, 8, 12, 16):
+        settings = _cd.CDSettings(block=block, p0=40)
+        ws = _cd._select_working_set(op, corr, w, a, 0.5, False, settings)
+        order = np.asarray(ws.idx)[np.asarray(ws.valid)]
+        w_ws = jnp.where(ws.valid.reshape(-1), w[ws.idx.reshape(-1)], 0.0)
+        w_new, aux_new = _cd._epoch(op, ws, w_ws, aux, a, 0.5, False)
+        w_full = jnp.zeros(40).at[ws.idx.reshape(-1)].add(
+            jnp.where(ws.valid.reshape(-1), w_new, 0.0))
+        out[block] = (order, np.asarray(w_full), np.asarray(aux_new))
+    for block in (8, 12, 16):
+        np.testing.assert_array_equal(out[block][0], out[1][0])
+        np.testing.assert_allclose(out[block][1], out[1][1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out[block][2], out[1][2], rtol=1e-10, atol=1e-10)
+    assert np.any(out[16][1] != np.asarray(w))
+
+
 @pytest.mark.parametrize(
     "field, value",
     [("max_inner_rounds", 0), ("p0", 0), ("block", 0), ("anderson", -1), ("inner_ratio", 1.0)],

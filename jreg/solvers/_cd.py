@@ -137,8 +137,19 @@ def as_traced(dtype, a, b, tol, max_iter):
             jnp.asarray(max_iter, jnp.int32))
 
 
+_SUB = 8  # XLA fuses up to 8 scalar recursions / stacked slices well (see below)
+
+
 def _rows(mat, idx):
-    """``mat[idx]`` as ``len(idx)`` dynamic slices (measured faster than a gather on CPU)."""
+    """``mat[idx]`` as ``len(idx)`` dynamic slices (measured faster than a gather on CPU).
+
+    Past 8 indices XLA split the stacked slices into one kernel per index (16 kernels for
+    a block of 16): entries of a vector are then gathered, rows stacked 8 at a time.
+    """
+    if idx.shape[0] > _SUB:
+        if mat.ndim == 1:
+            return mat[idx]
+        return jnp.concatenate([_rows(mat, idx[s:s + _SUB]) for s in range(0, idx.shape[0], _SUB)])
     return jnp.stack([jax.lax.dynamic_index_in_dim(mat, i, 0, keepdims=False) for i in idx])
 
 
@@ -194,8 +205,22 @@ def _block_cd(w_b, corr, gram_b, valid, a, b, positive):
 
     Written as a scalar recursion (``corr_i`` corrected by the earlier deltas of the
     block) rather than vector updates: XLA then fuses the whole block into very few
-    kernels, which is what makes small blocks cheap on CPU.
+    kernels, which is what makes small blocks cheap on CPU. Past 8 coordinates the
+    recursion is split into sub-blocks of 8, each corrected by the earlier ones' deltas
+    (XLA split one recursion of 16 into 21 kernels: 0.72 µs against 0.2 µs).
     """
+    size = w_b.shape[0]
+    if size > _SUB:
+        out, deltas = [], []
+        for s in range(0, size, _SUB):
+            e = min(s + _SUB, size)
+            c = corr[s:e]
+            for t, d in zip(range(0, s, _SUB), deltas, strict=True):
+                c = c - jnp.sum(gram_b[s:e, t:t + _SUB] * d[None, :], axis=1)
+            new = _block_cd(w_b[s:e], c, gram_b[s:e, s:e], valid[s:e], a, b, positive)
+            deltas.append(new - w_b[s:e])
+            out.append(new)
+        return jnp.concatenate(out)
     deltas = []
     for i in range(w_b.shape[0]):
         c = corr[i]
