@@ -56,6 +56,40 @@ def test_fista_flags_exactly_the_columns_that_ran_out_of_iterations():
         linear_model.Lasso(alpha=alphas[-1], max_iter=3, tol=1e-10, solver="fista").fit(x, y)
 
 
+@pytest.mark.parametrize("gram", [True, False])
+def test_fista_narrows_to_the_uncertified_columns(monkeypatch, gram):
+    """Once at most a quarter of the columns are uncertified, FISTA goes on with a
+    narrower copy holding them (20 -> 5 columns): the same iterates, iteration counts
+    and certified gaps as one loop over every column."""
+    from jreg.solvers import _cd, _pg
+
+    x, y = DESIGNS["wide"]
+    xc, yc = x - x.mean(0), y - y.mean()
+    op = (_cd.gram_op(jnp.asarray(xc.T @ xc), jnp.asarray(xc.T @ yc), jnp.asarray(yc @ yc))
+          if gram else _cd.residual_op(jnp.asarray(xc.T), jnp.asarray(yc)))
+    a = jnp.asarray(grid(x, y, 1.0, n_alphas=20) * len(y))
+    b = 0.1 * a[::-1]
+    tol = 1e-11 * float(yc @ yc)
+    w0 = jnp.zeros((x.shape[1], 20))
+
+    def solve():  # a new jit each time: traced with the current _pg._widths
+        return jax.jit(lambda w0: _pg.solve_path(op, w0, a, b, tol, 100000,
+                                                 positive=False))(w0)
+
+    assert _pg._widths(20) == [20, 5]
+    narrow = solve()
+    monkeypatch.setattr(_pg, "_widths", lambda n_cols: [n_cols])
+    single = solve()
+    n_iter = np.sort(np.asarray(single.n_iter))[::-1]
+    assert n_iter[5] < n_iter[0]  # the narrow loop ran
+    assert np.all(np.asarray(narrow.gap) <= tol) and int(narrow.k) == int(single.k)
+    np.testing.assert_allclose(np.asarray(narrow.w), np.asarray(single.w), rtol=0,
+                               atol=1e-9 * float(np.max(np.abs(single.w))))
+    assert np.max(np.abs(np.asarray(narrow.n_iter) - np.asarray(single.n_iter))) <= 1
+    np.testing.assert_allclose(np.asarray(narrow.gap), np.asarray(single.gap), rtol=1e-3,
+                               atol=1e-3 * tol)
+
+
 def test_fista_constant_target_and_zero_column():
     x, y = DESIGNS["tall"]
     x = x.copy()
