@@ -6,11 +6,13 @@
 #   PARTS="augment ops dropout linear cli" bash benchmarks/gpu_run.sh    (default: all)
 # (dropout8k, the MaxNorm cost at batch 8192; fista, solver="fista" against
 # solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
-# cvprofile, where the CV's time goes; and tests, the FISTA/auto tests on the GPU: run
-# only when named)
+# cvprofile, where the CV's time goes; narrowab, the same without FISTA's narrowing to
+# its uncertified columns; and tests, the FISTA/auto tests on the GPU: run only when
+# named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 200 s, tests 90 s, dropout8k
-# 80 s; one device command may run 600 s, so name at most ~540 s of parts per call.
+# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 200 s, narrowab 200 s, tests
+# 90 s, dropout8k 80 s; one device command may run 600 s, so name at most ~540 s of
+# parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -94,6 +96,15 @@ if part cvprofile; then
     timeout 100 python3 benchmarks/profile_cv.py --device gpu --dtype $dtype \
       > "$OUT/cv_profile_gpu_$dtype.md" 2>&1
     echo "cv profile $dtype: exit $?"
+  done
+fi
+if part narrowab; then
+  # A/B of FISTA's narrowing to its uncertified columns: cvprofile without it (compare
+  # with part cvprofile of the same call)
+  for dtype in float32 float64; do
+    timeout 100 python3 benchmarks/profile_cv.py --device gpu --dtype $dtype --no-narrow \
+      > "$OUT/cv_profile_gpu_${dtype}_no_narrow.md" 2>&1
+    echo "cv profile $dtype no narrow: exit $?"
   done
 fi
 if part tests; then

@@ -35,6 +35,9 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--target", type=float, default=None,
                         help="relative gap target (default 1e-6; 1e-4 for float32)")
+    parser.add_argument("--no-narrow", action="store_true",
+                        help="FISTA without narrowing to its uncertified columns (one loop "
+                             "over every column, as before 2026-11-27): an A/B of that step")
     return parser.parse_args(argv)
 
 
@@ -50,7 +53,11 @@ from sklearn.model_selection import KFold  # noqa: E402
 
 import jreg.linear_model as jl  # noqa: E402
 from jreg.linear_model import _coordinate_descent, _cv  # noqa: E402
+from jreg.solvers import _pg  # noqa: E402
 from jreg.solvers._api import solver_name  # noqa: E402
+
+if ARGS.no_narrow:  # before anything is traced
+    _pg._widths = lambda n_cols: [n_cols]
 
 
 class Clock:
@@ -113,7 +120,8 @@ def main():
     print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; jax "
           f"{jax.__version__}; device: {device.platform} ({device.device_kind})")
     print(f"- solver={ARGS.solver!r} runs {solver_name(ARGS.solver)!r}; {ARGS.dtype}; "
-          f"tol={target / 2:g}; medians of {ARGS.repeats} warm runs\n")
+          f"tol={target / 2:g}; medians of {ARGS.repeats} warm runs"
+          f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}\n")
     print("| problem | fit (s) | CV program (s) | refit (s) | host rest (s) | one path (s) "
           "| fit / path | CV program / path |")
     print("|---|---|---|---|---|---|---|---|")
