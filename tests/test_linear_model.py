@@ -210,6 +210,22 @@ def test_cv_refit_starts_from_the_folds_mean_solution(monkeypatch):
     assert warm.dual_gap_ <= 1e-12 * np.var(y) and cold.dual_gap_ <= 1e-12 * np.var(y)
 
 
+def test_cv_fit_batched_by_vmap_equals_lax_map(monkeypatch):
+    """The accelerators' batching (vmap over folds and l1_ratios, fold coefficients kept
+    for the refit's start) gives the CPU's lax.map result."""
+    from jreg.linear_model import _cv
+
+    x, y = DATA["square"]
+    kw = dict(cv=KFold(4), l1_ratio=[0.3, 0.9], alphas=10, tol=1e-11, max_iter=100000)
+    mapped = jl.ElasticNetCV(**kw).fit(x, y)
+    monkeypatch.setattr(_cv, "default_batch", lambda: "vmap")
+    vmapped = jl.ElasticNetCV(**kw).fit(x, y)
+    assert (vmapped.alpha_, vmapped.l1_ratio_) == (mapped.alpha_, mapped.l1_ratio_)
+    # both certified at tol 1e-11 (different iterates: vmap runs every lane's loops)
+    np.testing.assert_allclose(vmapped.mse_path_, mapped.mse_path_, rtol=1e-7)
+    np.testing.assert_allclose(vmapped.coef_, mapped.coef_, atol=1e-6)
+
+
 def test_cv_sample_weight_equals_repetition_at_tight_tol():
     """Weighted = repeated rows (same groups), once both are solved to a tight gap."""
     from sklearn.model_selection import LeaveOneGroupOut
