@@ -212,23 +212,16 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
     state = PathState(w0, corr0, w0, corr0, jnp.ones(n_cols, dtype), gap0,
                       jnp.zeros(n_cols, jnp.int32), jnp.zeros((), jnp.int32))
     widths = _widths(n_cols)
-    for i, width in enumerate(widths):
-        narrow_at = widths[i + 1] if i + 1 < len(widths) else 0
-        if i == 0:
-            state = run(state, a, b, lip, narrow_at)
-            continue
+    state = run(state, a, b, lip, widths[1] if len(widths) > 1 else 0)
+    for width, narrow_at in zip(widths[1:], widths[2:] + [0], strict=False):
         # the uncertified columns first (at most `width` of them), then certified ones,
         # which stay frozen; the indices are distinct, so scattering back is exact
         cols = jnp.argsort(~(state.gap > tol), stable=True)[:width]
-        sub = PathState(state.w[:, cols], state.corr[:, cols], state.y[:, cols],
-                        state.corr_y[:, cols], state.t[cols], state.gap[cols],
-                        state.n_iter[cols], state.k)
+        columns = state._replace(k=None)  # every field but `k` has the columns last
+        sub = jax.tree.map(lambda x, c=cols: x[..., c], columns)._replace(k=state.k)
         sub = run(sub, a[cols], b[cols], lip[cols], narrow_at)
-        state = PathState(state.w.at[:, cols].set(sub.w), state.corr.at[:, cols].set(sub.corr),
-                          state.y.at[:, cols].set(sub.y),
-                          state.corr_y.at[:, cols].set(sub.corr_y), state.t.at[cols].set(sub.t),
-                          state.gap.at[cols].set(sub.gap),
-                          state.n_iter.at[cols].set(sub.n_iter), sub.k)
+        state = jax.tree.map(lambda x, part, c=cols: x.at[..., c].set(part), columns,
+                             sub._replace(k=None))._replace(k=sub.k)
     return state
 
 
