@@ -7,10 +7,10 @@
 # (dropout8k, the MaxNorm cost at batch 8192; fista, solver="fista" against
 # solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
 # cvprofile, where the CV's time goes; narrowab, the same without FISTA's narrowing to
-# its uncertified columns; and tests, the FISTA/auto tests on the GPU: run only when
-# named)
+# its uncertified columns; autotune, float32 without GEMM autotuning; and tests, the
+# FISTA/auto tests on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 200 s, narrowab 200 s, tests
+# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 310 s, autotune 90 s, narrowab 200 s, tests
 # 90 s, dropout8k 80 s; one device command may run 600 s, so name at most ~540 s of
 # parts per call.
 set -u
@@ -90,13 +90,23 @@ if part default; then
     done
   done
 fi
+if part autotune; then
+  # float32 compile time without XLA's GEMM autotuning (compare with part cvprofile)
+  XLA_FLAGS=--xla_gpu_autotune_level=0 timeout 90 python3 benchmarks/profile_cv.py \
+    --device gpu --dtype float32 --max-iter 1000 --problems tall \
+    > "$OUT/cv_profile_gpu_float32_autotune0.md" 2>&1
+  echo "cv profile float32 autotune 0: exit $?"
+fi
 if part cvprofile; then
-  # where a 5-fold LassoCV.fit's time goes (CV program, refit, host) against one path
-  for dtype in float32 float64; do
-    timeout 100 python3 benchmarks/profile_cv.py --device gpu --dtype $dtype \
-      > "$OUT/cv_profile_gpu_$dtype.md" 2>&1
-    echo "cv profile $dtype: exit $?"
-  done
+  # where a 5-fold LassoCV.fit's time goes (CV program, refit, host) against one path,
+  # with first-call (compile) times; float32 at scikit-learn's max_iter=1000, so that a
+  # column float32 cannot certify shows as a warning rather than a run past the box
+  timeout 180 python3 benchmarks/profile_cv.py --device gpu --dtype float64 \
+    > "$OUT/cv_profile_gpu_float64.md" 2>&1
+  echo "cv profile float64: exit $?"
+  timeout 130 python3 benchmarks/profile_cv.py --device gpu --dtype float32 --max-iter 1000 \
+    > "$OUT/cv_profile_gpu_float32.md" 2>&1
+  echo "cv profile float32: exit $?"
 fi
 if part narrowab; then
   # A/B of FISTA's narrowing to its uncertified columns: cvprofile without it (compare

@@ -23,6 +23,7 @@ import argparse
 import datetime
 import os
 import time
+import warnings
 
 
 def parse_args(argv=None):
@@ -33,6 +34,10 @@ def parse_args(argv=None):
     parser.add_argument("--solver", default="auto", choices=["auto", "cd", "fista"])
     parser.add_argument("--quick", action="store_true", help="smaller tall/wide problems")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-iter", type=int, default=100000,
+                        help="max_iter of the fits and paths (on accelerators FISTA may "
+                             "run 10x as many iterations before the coordinate-descent "
+                             "finish)")
     parser.add_argument("--target", type=float, default=None,
                         help="relative gap target (default 1e-6; 1e-4 for float32)")
     parser.add_argument("--no-narrow", action="store_true",
@@ -49,6 +54,7 @@ import jax  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 from _designs import problems  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
 import jreg.linear_model as jl  # noqa: E402
@@ -77,7 +83,10 @@ class Clock:
 
 
 def profile(x, y, tol):
-    """Median seconds of (fit, CV program, refit, host rest, path) over warm repeats."""
+    """Seconds of the first (compiling) fit and path, medians of (fit, CV program, refit,
+    host rest, path) over warm repeats, and what the solver reported: the number of
+    ConvergenceWarnings of a warm fit, the path's largest iteration count and whether
+    it certified every alpha."""
     clock = Clock()
     pick_jit = _cv.pick_jit
     fit = _coordinate_descent.ElasticNet._fit
@@ -87,12 +96,16 @@ def profile(x, y, tol):
         def one_fit():
             clock.spent.clear()
             start = time.perf_counter()
-            model = jl.LassoCV(cv=KFold(5), tol=tol, max_iter=100000, solver=ARGS.solver)
-            model.fit(x, y)
+            model = jl.LassoCV(cv=KFold(5), tol=tol, max_iter=ARGS.max_iter,
+                               solver=ARGS.solver)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                model.fit(x, y)
             total = time.perf_counter() - start
-            return total, clock.spent["cv"], clock.spent["refit"], model.alphas_
+            n_warned = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+            return total, clock.spent["cv"], clock.spent["refit"], model.alphas_, n_warned
 
-        one_fit()  # compile
+        first_fit = one_fit()[0]  # compiles
         runs = [one_fit() for _ in range(ARGS.repeats)]
     finally:
         _cv.pick_jit = pick_jit
@@ -102,14 +115,22 @@ def profile(x, y, tol):
 
     def path():
         start = time.perf_counter()
-        jax.block_until_ready(jl.lasso_path(xc, yc, alphas=alphas, tol=tol, max_iter=100000,
-                                            check_input=False, solver=ARGS.solver))
-        return time.perf_counter() - start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            out = jax.block_until_ready(jl.lasso_path(
+                xc, yc, alphas=alphas, tol=tol, max_iter=ARGS.max_iter, check_input=False,
+                solver=ARGS.solver, return_n_iter=True))
+        return time.perf_counter() - start, out
 
-    path()
-    path_s = float(np.median([path() for _ in range(ARGS.repeats)]))
+    first_path, (_, _, gaps, n_iter) = path()  # compiles
+    path_s = float(np.median([path()[0] for _ in range(ARGS.repeats)]))
     total, cv, refit = (float(np.median([r[i] for r in runs])) for i in range(3))
-    return total, cv, refit, total - cv - refit, path_s
+    # lasso_path's gaps are scikit-learn's (divided by n); tol is relative to ‖y‖²/n
+    certified = bool(np.all(np.asarray(gaps) <= tol * float(yc @ yc) / len(yc)))
+    return {"first fit": first_fit, "fit": total, "cv": cv, "refit": refit,
+            "rest": total - cv - refit, "first path": first_path, "path": path_s,
+            "warned": runs[-1][4], "path iters": int(np.max(n_iter)),
+            "path certified": certified}
 
 
 def main():
@@ -123,14 +144,20 @@ def main():
           f"tol={target / 2:g}; medians of {ARGS.repeats} warm runs"
           f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}\n")
     print("| problem | fit (s) | CV program (s) | refit (s) | host rest (s) | one path (s) "
-          "| fit / path | CV program / path |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| fit / path | CV program / path | first fit (s) | first path (s) | notes |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in ARGS.problems.split(","):
         x, y = (a.astype(dtype) for a in data[name])
-        total, cv, refit, rest, path_s = profile(x, y, target / 2)
-        print(f"| {name} {x.shape[0]}x{x.shape[1]} | {total:.3g} | {cv:.3g} | {refit:.3g} | "
-              f"{rest:.3g} | {path_s:.3g} | {total / path_s:.2g} | {cv / path_s:.2g} |",
-              flush=True)
+        r = profile(x, y, target / 2)
+        notes = [f"path: at most {r['path iters']} iterations per alpha"]
+        if not r["path certified"]:
+            notes.append("path not certified at every alpha")
+        if r["warned"]:
+            notes.append(f"fit: {r['warned']} ConvergenceWarning(s)")
+        print(f"| {name} {x.shape[0]}x{x.shape[1]} | {r['fit']:.3g} | {r['cv']:.3g} | "
+              f"{r['refit']:.3g} | {r['rest']:.3g} | {r['path']:.3g} | "
+              f"{r['fit'] / r['path']:.2g} | {r['cv'] / r['path']:.2g} | {r['first fit']:.3g} | "
+              f"{r['first path']:.3g} | {'; '.join(notes)} |", flush=True)
 
 
 if __name__ == "__main__":
