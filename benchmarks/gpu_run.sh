@@ -10,8 +10,8 @@
 # its uncertified columns; autotune, float32 without GEMM autotuning; and tests, the
 # FISTA/auto tests on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
-# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 310 s, autotune 90 s, narrowab 200 s, tests
-# 90 s, dropout8k 80 s; one device command may run 600 s, so name at most ~540 s of
+# 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
+# 200 s, tests 90 s, dropout8k 80 s; one device command may run 600 s, so name at most ~540 s of
 # parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
@@ -101,7 +101,7 @@ if part cvprofile; then
   # where a 5-fold LassoCV.fit's time goes (CV program, refit, host) against one path,
   # with first-call (compile) times; float32 at scikit-learn's max_iter=1000, so that a
   # column float32 cannot certify shows as a warning rather than a run past the box
-  timeout 180 python3 benchmarks/profile_cv.py --device gpu --dtype float64 \
+  timeout 170 python3 benchmarks/profile_cv.py --device gpu --dtype float64 \
     > "$OUT/cv_profile_gpu_float64.md" 2>&1
   echo "cv profile float64: exit $?"
   timeout 130 python3 benchmarks/profile_cv.py --device gpu --dtype float32 --max-iter 1000 \
