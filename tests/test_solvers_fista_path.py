@@ -266,3 +266,88 @@ def test_auto_is_cd_on_cpu_and_fista_finished_by_cd_on_accelerators(monkeypatch)
     ref = linear_model.LassoCV(cv=3, tol=1e-10, solver="cd").fit(x, y)
     assert model.alpha_ == ref.alpha_
     np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-6)
+
+
+def _record_stages(monkeypatch, module):
+    """Replace ``module.run_staged`` by one that records the stages it calls."""
+    from jreg.solvers import _api
+
+    stages = []
+    run_staged = _api.__dict__["run_staged"]  # the original, whatever is patched
+
+    def recording(call, settings, concrete, **kwargs):
+        def call_and_record(stage, start):
+            stages.append(stage)
+            return call(stage, start)
+
+        return run_staged(call_and_record, settings, concrete, **kwargs)
+
+    monkeypatch.setattr(module, "run_staged", recording)
+    return stages
+
+
+def test_cd_finish_is_a_second_program_run_only_when_fista_leaves_a_column(monkeypatch):
+    """With a coordinate-descent finish (``solver="auto"`` on accelerators), a concrete
+    call runs FISTA's program first and the finish's only for what FISTA left: the same
+    result as the single program that holds both (which runs under ``jit``)."""
+    from jreg.solvers import _api
+
+    x, y = DESIGNS["wide"]
+    alphas = grid(x, y, 1.0, n_alphas=10)
+    kwargs = {"tol": 1e-12, "max_iter": 400, "solver": "fista"}
+    settings = {"easy": solvers.FistaSettings(finish=solvers.CDSettings()),
+                "hard": solvers.FistaSettings(finish=solvers.CDSettings(), finish_factor=1)}
+    stages = _record_stages(monkeypatch, _api)
+    staged = {}
+    for name, s in settings.items():
+        stages.clear()
+        staged[name] = solvers.enet_path_solve(x, y, alphas, **kwargs, settings=s)
+        assert stages == (["fista"] if name == "easy" else ["fista", "finish"]), name
+        assert np.all(np.asarray(staged[name].converged))
+    # the "hard" FISTA stage alone leaves columns, which the finish certified
+    assert np.any(np.asarray(staged["hard"].n_iter) > 400)
+
+    monkeypatch.setattr(_api, "run_staged", lambda call, *a, **k: call("all", None))
+    for name, s in settings.items():
+        one = solvers.enet_path_solve(x, y, alphas, **kwargs, settings=s)
+        for field in ("coef", "intercept", "n_iter", "gap", "converged"):
+            np.testing.assert_allclose(np.asarray(getattr(staged[name], field)),
+                                       np.asarray(getattr(one, field)), rtol=1e-9,
+                                       atol=1e-12, err_msg=f"{name} {field}")
+    # no host decision under jit: one program, finish included
+    jitted = jax.jit(lambda a: solvers.enet_path_solve(x, y, a, **kwargs,
+                                                       settings=settings["hard"]))(alphas)
+    assert np.all(np.asarray(jitted.converged))
+
+
+def test_cv_runs_the_cd_finish_only_where_fista_left_a_problem(monkeypatch):
+    """LassoCV with ``solver="auto"`` as on accelerators: the CV program's finish is a
+    second program, run from the first's fold coefficients, with the single program's
+    result; its refit is staged too."""
+    from jreg.linear_model import _cv
+    from jreg.solvers import _api
+
+    x, y = DESIGNS["wide"]
+    monkeypatch.setattr(_api, "auto_solver", lambda: "fista")
+    kw = dict(cv=KFold(3), alphas=8, tol=1e-10)
+    cv_stages = _record_stages(monkeypatch, _cv)
+    refit_stages = _record_stages(monkeypatch, _api)
+    easy = linear_model.LassoCV(**kw, max_iter=5000).fit(x, y)
+    assert cv_stages == ["fista"] and refit_stages == ["fista"]
+    cv_stages.clear()
+    refit_stages.clear()
+    with pytest.warns(Warning, match="gap|converge"):  # too few epochs for the finish too
+        linear_model.LassoCV(**kw, max_iter=3).fit(x, y)
+    assert cv_stages == ["fista", "finish"]
+    cv_stages.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 2000 FISTA iterations, then 200 epochs suffice
+        hard = linear_model.LassoCV(**kw, max_iter=200).fit(x, y)
+    assert cv_stages == ["fista", "finish"]
+
+    monkeypatch.setattr(_cv, "run_staged", lambda call, *a, **k: call("all", None))
+    for staged, max_iter in ((easy, 5000), (hard, 200)):
+        one = linear_model.LassoCV(**kw, max_iter=max_iter).fit(x, y)
+        assert one.alpha_ == staged.alpha_
+        np.testing.assert_allclose(staged.mse_path_, one.mse_path_, rtol=1e-9)
+        np.testing.assert_allclose(staged.coef_, one.coef_, rtol=1e-9, atol=1e-12)

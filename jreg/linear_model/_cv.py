@@ -16,6 +16,7 @@ from jreg.linear_model._coordinate_descent import ElasticNet, _resolve_precomput
 from jreg.solvers import _cd
 from jreg.solvers._api import (
     Prepared,
+    SolverResult,
     batch_apply,
     default_batch,
     jit_by_size,
@@ -24,6 +25,7 @@ from jreg.solvers._api import (
     prepare_x,
     prepare_y,
     resolve_settings,
+    run_staged,
     symmetric_gram,
 )
 
@@ -116,11 +118,13 @@ def _fold_prepared_gram(x, y, sw, test_idx, test_w, *, fit_intercept, partition)
 
 
 def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, l1_ratios, tol,
-            max_iter, *, fit_intercept, positive, gram, partition, settings, batch,
-            keep_coefs=False):
+            max_iter, start=None, *, fit_intercept, positive, gram, partition, settings, batch,
+            keep_coefs=False, stage="all"):
     """Per fold, ratio and alpha: test MSE, convergence, gap and gap tolerance; with
     ``keep_coefs`` also the coefficients ``(folds, ratios, alphas, p)`` (else ``None``),
     which start the refit. Second output: the full data's centred Gram matrix (or None).
+    ``stage`` and ``start`` (a :class:`SolverResult` of ``(folds, ratios, alphas)``
+    problems) as in :func:`jreg.solvers._api.run_staged`.
     """
     dtype = x.dtype
     p = x.shape[1]
@@ -131,7 +135,7 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
                                                    partition=partition)
 
     def fold(args):
-        k, tr_idx, tr_w, te_idx, te_w, te_mse_w = args
+        k, tr_idx, tr_w, te_idx, te_w, te_mse_w, fold_start = args
         if gram:
             prep = fold_gram(k, te_idx, te_w)
         else:
@@ -139,25 +143,27 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
             prep = prepare_y(px, y[tr_idx], tr_w, fit_intercept=fit_intercept)
         x_test, y_test = x[te_idx], y[te_idx]
 
-        def per_ratio(alph, rho):
+        def per_ratio(alph, rho, ratio_start):
             res = path_from_prepared(
                 prep, alph, rho, jnp.zeros(p, dtype), tol, max_iter, positive=positive,
-                settings=settings,
+                settings=settings, stage=stage, start=ratio_start,
             )
             pred = res.coef @ x_test.T + res.intercept[:, None]
             mse = (te_mse_w * (pred - y_test) ** 2).sum(axis=1) / te_mse_w.sum()
             return (mse, res.converged, res.gap, prep.op.yy * tol / prep.weight_sum,
                     res.coef if keep_coefs else None)
 
-        return batch_apply(lambda a: per_ratio(*a), (alphas, l1_ratios), batch)
+        return batch_apply(lambda a: per_ratio(*a), (alphas, l1_ratios, fold_start), batch)
 
-    args = (jnp.arange(train_idx.shape[0]), train_idx, train_w, test_idx, test_w, test_mse_w)
+    args = (jnp.arange(train_idx.shape[0]), train_idx, train_w, test_idx, test_w, test_mse_w,
+            start)
     return batch_apply(fold, args, batch), full_gram
 
 
 _cv_mse_jits = jit_by_size(
     _cv_mse,
-    ("fit_intercept", "positive", "gram", "partition", "settings", "batch", "keep_coefs"),
+    ("fit_intercept", "positive", "gram", "partition", "settings", "batch", "keep_coefs",
+     "stage"),
 )
 
 # fold coefficients kept on the device for the refit's start: at most this many values
@@ -239,17 +245,29 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         weights = np.ones(n_samples, dtype) if sw is None else sw
         cv_fn = pick_jit(_cv_mse_jits, n_train_max * n_features * len(folds))
         x_device = _base.to_jax(X, dtype)
+        # the folds' coefficients start the refit, and a deferred coordinate-descent
+        # finish (run_staged), while they are few enough to keep on the device
         keep_coefs = len(folds) * alphas.size * n_features <= _MAX_KEPT_COEFS
-        (mse, converged, gaps, tols, fold_coefs), full_gram = cv_fn(
-            x_device, _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
-            *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
-            _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
-            jnp.asarray(self.max_iter, jnp.int32), fit_intercept=self.fit_intercept,
-            positive=self.positive, gram=use_gram,
-            partition=use_gram and _test_sets_partition(folds, n_samples, n_features),
-            settings=resolve_settings(self.solver, None),
-            batch=default_batch(), keep_coefs=keep_coefs,
-        )
+        settings = resolve_settings(self.solver, None)
+        args = (x_device, _base.to_jax(y, dtype), _base.to_jax(weights, dtype),
+                *(jnp.asarray(a) for a in padded), _base.to_jax(alphas, dtype),
+                _base.to_jax(l1_ratios, dtype), jnp.asarray(self.tol, _base.jax_dtype(dtype)),
+                jnp.asarray(self.max_iter, jnp.int32))
+        kwargs = dict(fit_intercept=self.fit_intercept, positive=self.positive,
+                      gram=use_gram, settings=settings, batch=default_batch(),
+                      partition=use_gram and _test_sets_partition(folds, n_samples,
+                                                                  n_features),
+                      keep_coefs=keep_coefs)
+
+        def call(stage, start):
+            if start is not None:  # a "fista" stage's output: its coefficients and gaps
+                (_, _, gaps, _, coefs), _ = start
+                start = SolverResult(coefs, None, jnp.zeros(gaps.shape, jnp.int32), gaps,
+                                     None)
+            return cv_fn(*args, start, stage=stage, **kwargs)
+
+        (mse, converged, gaps, tols, fold_coefs), full_gram = run_staged(
+            call, settings, keep_coefs, converged=lambda out: out[0][1])
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
         converged = np.asarray(converged)
         if not np.all(converged):

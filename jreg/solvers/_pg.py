@@ -225,8 +225,9 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
     return state
 
 
-def finish_with_cd(op, state, a, b, tol, max_iter, *, positive, settings):
-    """Coordinate descent on every column of ``state`` whose gap is still above ``tol``.
+def finish_with_cd(op, w, gap, n_iter, a, b, tol, max_iter, *, positive, settings):
+    """Coordinate descent on every column of ``w`` ``(p, A)`` whose gap is still above
+    ``tol``.
 
     The uncertified columns are visited in path order by a ``while_loop`` (not a scan
     with a ``cond`` per column: under ``vmap`` a ``cond`` becomes a select that runs both
@@ -241,7 +242,7 @@ def finish_with_cd(op, state, a, b, tol, max_iter, *, positive, settings):
       ``(w, gap, n_iter)``: ``(p, A)`` coefficients, certified gaps and iteration counts
       (FISTA's plus coordinate descent's epochs).
     """
-    n_cols = state.gap.shape[0]
+    n_cols = gap.shape[0]
     cols = jnp.arange(n_cols)
 
     def first_uncertified(gap, start):
@@ -261,6 +262,6 @@ def finish_with_cd(op, state, a, b, tol, max_iter, *, positive, settings):
         return (w.at[:, j].set(st.w), gap, n_iter.at[j].add(st.n_iter),
                 first_uncertified(gap, j + 1))
 
-    init = (state.w, state.gap, state.n_iter, first_uncertified(state.gap, 0))
+    init = (w, gap, n_iter, first_uncertified(gap, 0))
     w, gap, n_iter, _ = jax.lax.while_loop(lambda c: c[3] < n_cols, body, init)
     return w, gap, n_iter
