@@ -296,6 +296,10 @@ def test_bad_input_and_documented_behaviour():
         jl.ElasticNetCV(l1_ratio=[0.5, -0.1]).fit(x, y)
     with pytest.raises(ValueError, match="n_splits"):
         jl.LassoCV(cv=50).fit(x, y)
+    with pytest.raises(ValueError, match="n_jobs"):
+        jl.LassoCV(n_jobs=0).fit(x, y)
+    with pytest.raises(TypeError, match="n_jobs"):
+        jl.ElasticNetCV(n_jobs=1.5).fit(x, y)
     with pytest.raises(ValueError, match="l1_ratio=0"):
         jl.enet_path(x, y, l1_ratio=0.0)
     with pytest.raises(ValueError, match="sample_weight"):
@@ -422,3 +426,59 @@ def test_cv_gram_from_test_blocks_equals_global_gram(fit_intercept):
     np.testing.assert_allclose(np.asarray(gram_b), np.asarray(gram_a), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(np.asarray(mse_b), np.asarray(mse_a), rtol=1e-9)
     assert np.all(np.asarray(conv_a)) and np.all(np.asarray(conv_b))
+
+
+@pytest.mark.parametrize(("name", "cv"), [("wide", "kfold"), ("tall", "kfold"),
+                                          ("tall", "shuffle")])
+def test_cv_folds_run_in_threads_give_the_one_program_result(monkeypatch, name, cv):
+    """On CPU ``n_jobs`` runs one program per fold, in threads: the same fold problems
+    (Gram variant from the test blocks, or with each fold's own block when the test sets
+    do not partition the rows), the same MSEs, ``alpha_`` and refit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.model_selection import ShuffleSplit
+
+    from jreg.linear_model import _cv
+
+    pools = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(_cv, "ThreadPoolExecutor", Recording)
+    x, y = DATA[name]
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, len(y))
+    folds = (KFold(4) if cv == "kfold" else ShuffleSplit(4, test_size=0.3, random_state=0))
+    kw = dict(cv=folds, l1_ratio=[0.4, 1.0], alphas=8, tol=1e-12, max_iter=100000)
+    one = jl.ElasticNetCV(**kw, n_jobs=1).fit(x, y, sample_weight=sw)
+    assert pools == []
+    threaded = jl.ElasticNetCV(**kw, n_jobs=3).fit(x, y, sample_weight=sw)
+    assert pools == [3]
+    assert (threaded.alpha_, threaded.l1_ratio_) == (one.alpha_, one.l1_ratio_)
+    # both certified at tol=1e-12 (separate programs round differently: 3e-10 seen)
+    np.testing.assert_allclose(threaded.mse_path_, one.mse_path_, rtol=1e-8)
+    np.testing.assert_allclose(threaded.coef_, one.coef_, rtol=1e-8, atol=1e-9)
+    # fold coefficients not kept (too many): the refit starts from zero, same answer
+    monkeypatch.setattr(_cv, "_MAX_KEPT_COEFS", 0)
+    cold = jl.ElasticNetCV(**kw, n_jobs=2).fit(x, y, sample_weight=sw)
+    assert pools == [3, 2]
+    np.testing.assert_allclose(cold.mse_path_, one.mse_path_, rtol=1e-8)
+
+
+def test_fold_workers_follow_n_jobs(monkeypatch):
+    import os
+
+    from jreg.linear_model import _cv
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    big = _cv._MIN_THREADED_SIZE
+    assert _cv._fold_workers(None, 5, gram=False, size=big) == 5
+    assert _cv._fold_workers(None, 8, gram=False, size=big) == 6
+    assert _cv._fold_workers(None, 5, gram=False, size=big - 1) == 1  # tiny: one program
+    assert _cv._fold_workers(None, 5, gram=True, size=10 * big) == 1  # Gram: one program
+    assert _cv._fold_workers(-1, 10, gram=True, size=1) == 6  # explicit: honoured
+    assert _cv._fold_workers(-2, 10, gram=False, size=1) == 5
+    assert _cv._fold_workers(-9, 10, gram=False, size=1) == 1
+    assert _cv._fold_workers(3, 2, gram=False, size=1) == 2
