@@ -482,3 +482,24 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
     assert _cv._fold_workers(-2, 10, gram=False, size=1) == 5
     assert _cv._fold_workers(-9, 10, gram=False, size=1) == 1
     assert _cv._fold_workers(3, 2, gram=False, size=1) == 2
+
+
+def test_cv_fold_threads_keep_the_callers_x64_context():
+    """A thread-local ``jax.enable_x64`` context reaches the folds' threads: the threaded
+    fit computes in the caller's precision, as the one-program fit does (without it the
+    threads traced in the global float32 and the fit failed)."""
+    import jax
+
+    x, y = DATA["wide"]
+    kw = dict(cv=KFold(3), alphas=6, tol=1e-10)
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with jax.enable_x64(True):
+            one = jl.LassoCV(**kw, n_jobs=1).fit(x, y)
+            threaded = jl.LassoCV(**kw, n_jobs=2).fit(x, y)
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    assert threaded.coef_.dtype == np.float64
+    assert threaded.alpha_ == one.alpha_
+    np.testing.assert_allclose(threaded.mse_path_, one.mse_path_, rtol=1e-8)

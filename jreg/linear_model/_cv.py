@@ -335,12 +335,16 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
                                         fit_intercept=self.fit_intercept,
                                         partition=partition)
 
+            # a thread-local `jax.enable_x64` context does not reach the pool's threads
+            x64 = jax.config.jax_enable_x64
+
             def fold(k):
                 fold_grams = None
                 if grams is not None:
                     test = None if grams[1] is None else grams[1][k:k + 1]
                     fold_grams = (grams[0], test)
-                return run(slice(k, k + 1), fold_grams, n_train_max * n_features)[0]
+                with jax.enable_x64(x64):
+                    return run(slice(k, k + 1), fold_grams, n_train_max * n_features)[0]
 
             outs = [fold(0)]  # compiles (once: the threads then share the executable)
             with ThreadPoolExecutor(workers) as pool:
