@@ -474,14 +474,21 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
     big = _cv._MIN_THREADED_SIZE
-    assert _cv._fold_workers(None, 5, gram=False, size=big) == 5
-    assert _cv._fold_workers(None, 8, gram=False, size=big) == 6
-    assert _cv._fold_workers(None, 5, gram=False, size=big - 1) == 1  # tiny: one program
-    assert _cv._fold_workers(None, 5, gram=True, size=10 * big) == 1  # Gram: one program
-    assert _cv._fold_workers(-1, 10, gram=True, size=1) == 6  # explicit: honoured
-    assert _cv._fold_workers(-2, 10, gram=False, size=1) == 5
-    assert _cv._fold_workers(-9, 10, gram=False, size=1) == 1
-    assert _cv._fold_workers(3, 2, gram=False, size=1) == 2
+    p_max = _cv._MAX_THREADED_GRAM_FEATURES
+
+    def workers(n_jobs, n_folds, gram=False, n_features=10, size=big):
+        return _cv._fold_workers(n_jobs, n_folds, gram=gram, n_features=n_features, size=size)
+
+    assert workers(None, 5) == 5
+    assert workers(None, 8) == 6
+    assert workers(None, 5, size=big - 1) == 1  # tiny: one program
+    assert workers(None, 5, gram=True, n_features=p_max) == 5
+    assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram: one
+    assert workers(None, 5, n_features=10 * p_max) == 5  # no Gram: any p
+    assert workers(-1, 10, gram=True, n_features=10 * p_max, size=1) == 6  # explicit
+    assert workers(-2, 10, size=1) == 5
+    assert workers(-9, 10, size=1) == 1
+    assert workers(3, 2, size=1) == 2
 
 
 def test_cv_fold_threads_keep_the_callers_x64_context():

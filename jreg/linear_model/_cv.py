@@ -191,23 +191,29 @@ _MAX_KEPT_COEFS = 2**22
 
 
 # n_jobs=None runs the folds in threads where that was measured faster (2-core CPU, 5
-# folds, 2026-11-27): designs solved without a Gram matrix (chains of small steps, one
-# core each), wide 200x5000 2.57 -> 1.75 s and 100x1000 0.75-0.83 -> 0.46 s, not below
-# this size (n_train x p); with a Gram matrix the folds' p x p products already use every
-# core and are bound by memory: 10000x2000 3.2 -> 3.9 s, 2000x400 0.16 -> 0.14 s,
-# diabetes 18 -> 21 ms
+# folds, 2026-11-27, alternating runs): without a Gram matrix (chains of small steps,
+# one core each) wide 200x5000 2.57 -> 1.75 s, 100x1000 0.75-0.83 -> 0.46 s; with one,
+# while it fits in the caches, 2000x400 0.169 -> 0.141 s, 3000x700 0.40 -> 0.33 s,
+# 4000x1000 0.73 -> 0.62 s, but not at p = 2000 (10000x2000 2.87 -> 2.92 s: the
+# threads' p x p products compete for memory bandwidth), nor below this size
+# (n_train x p; diabetes 11 -> 12 ms)
 _MIN_THREADED_SIZE = 20_000
+_MAX_THREADED_GRAM_FEATURES = 1024
 
 
-def _fold_workers(n_jobs, n_folds, *, gram, size):
+def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
     """Threads that run the folds' programs at once on CPU. ``n_jobs``: a positive count,
     or joblib's negative convention (``-1``: every core, ``-2``: all but one); ``None``:
-    every core where that is faster (no Gram matrix, ``size = n_train·p`` at least
-    ``_MIN_THREADED_SIZE``), else 1. Never more than the folds; ``1``: one program."""
+    every core where that is faster (``size = n_train·p`` at least
+    ``_MIN_THREADED_SIZE``, and no Gram matrix or one of at most
+    ``_MAX_THREADED_GRAM_FEATURES`` features), else 1. Never more than the folds;
+    ``1``: one program."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     if n_jobs is None:
-        n_jobs = 1 if gram or size < _MIN_THREADED_SIZE else cores
+        faster = size >= _MIN_THREADED_SIZE and (
+            not gram or n_features <= _MAX_THREADED_GRAM_FEATURES)
+        n_jobs = cores if faster else 1
     elif n_jobs < 0:
         n_jobs = cores + 1 + n_jobs
     return max(1, min(n_jobs, n_folds))
@@ -309,7 +315,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         workers = 1
         if batch == "map":  # CPU (accelerators run every fold at once in one program)
             workers = _fold_workers(self.n_jobs, len(folds), gram=use_gram,
-                                    size=n_train_max * n_features)
+                                    n_features=n_features, size=n_train_max * n_features)
 
         def run(sel, grams, size):
             """The CV program on the folds ``sel`` (staged as run_staged says)."""
@@ -422,10 +428,11 @@ class LassoCV(_LinearModelCV):
 
     ``n_jobs``: on CPU, how many folds run at once, each fold's program called by its
     own thread (a count, or joblib's ``-1`` for every core, ``-2`` all but one). The
-    default ``None`` uses every core where that was measured faster — designs solved
-    without a Gram matrix, not tiny — and one program over all folds otherwise (with a
-    Gram matrix XLA's products already use every core). scikit-learn's ``None`` means
-    one job. Accelerators run every fold at once in one program whatever ``n_jobs``.
+    default ``None`` uses every core where that was measured faster — not tiny designs,
+    solved without a Gram matrix or with one of at most 1024 features — and one program
+    over all folds otherwise (larger Gram matrices' products are memory-bound and
+    already use every core). scikit-learn's ``None`` means one job. Accelerators run
+    every fold at once in one program whatever ``n_jobs``.
 
     Attributes:
       alpha_: the chosen alpha.
