@@ -498,7 +498,7 @@ def test_cv_fold_threads_keep_the_callers_x64_context():
     import jax
 
     x, y = DATA["wide"]
-    kw = dict(cv=KFold(3), alphas=6, tol=1e-10)
+    kw = dict(cv=KFold(3), alphas=6, tol=1e-10, max_iter=100000)
     before = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", False)
     try:
