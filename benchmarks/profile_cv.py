@@ -3,8 +3,9 @@
 Issue 3 asks for a 5-fold CV over 100 alphas that costs at most twice one path. This
 script splits a warm ``LassoCV(cv=KFold(5)).fit`` into
 
-* the compiled CV program (all folds x alphas in one call; on CPU without a Gram matrix
-  one call per fold, run by threads: from the first call's start to the last one's end),
+* the compiled CV program (all folds x alphas in one call; on CPU, except tiny designs
+  and large Gram matrices, one call per fold, run by threads: from the first call's
+  start to the last one's end),
 * the refit at ``alpha_`` (``ElasticNet._fit``, a second compiled program),
 * everything else on the host (validation, the alpha grid, the folds, transfers),
 
