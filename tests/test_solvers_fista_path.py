@@ -275,12 +275,12 @@ def _record_stages(monkeypatch, module):
     stages = []
     run_staged = _api.__dict__["run_staged"]  # the original, whatever is patched
 
-    def recording(call, settings, concrete, **kwargs):
+    def recording(call, settings, deferrable, **kwargs):
         def call_and_record(stage, start):
             stages.append(stage)
             return call(stage, start)
 
-        return run_staged(call_and_record, settings, concrete, **kwargs)
+        return run_staged(call_and_record, settings, deferrable, **kwargs)
 
     monkeypatch.setattr(module, "run_staged", recording)
     return stages

@@ -63,16 +63,12 @@ def _test_sets_partition(folds, n_samples, n_features, max_bytes=2**29):
     return len(tests) == n_samples and np.array_equal(np.sort(tests), np.arange(n_samples))
 
 
-def _centred(x, y, sw, fit_intercept):
-    """``x``, ``y`` centred by the global weighted means (for accuracy), and the means."""
+def _centred(v, sw, fit_intercept):
+    """``v`` (``x`` or ``y``) centred by its global weighted mean (for accuracy), the
+    mean, and the weight sum."""
     total = jnp.sum(sw)
-    if fit_intercept:
-        xm = sw @ x / total
-        ym = jnp.vdot(sw, y) / total
-    else:
-        xm = jnp.zeros(x.shape[1], x.dtype)
-        ym = jnp.zeros((), x.dtype)
-    return x - xm, y - ym, xm, ym, total
+    mean = sw @ v / total if fit_intercept else jnp.zeros(v.shape[1:], v.dtype)
+    return v - mean, mean, total
 
 
 def _test_gram(x0, idx, w):
@@ -84,7 +80,7 @@ def _fold_grams(x, sw, test_idx, test_w, *, fit_intercept, partition):
     rows (``partition``: every row in exactly one test set, as ``KFold``), the test
     blocks ``X_testᵀ S X_test`` ``(folds, p, p)``, whose sum ``G`` then is (one Gram
     matrix's work in all); else ``None`` for the blocks, which each fold computes."""
-    x0 = _centred(x, jnp.zeros(x.shape[0], x.dtype), sw, fit_intercept)[0]
+    x0 = _centred(x, sw, fit_intercept)[0]
     if partition:
         test_grams = jax.lax.map(lambda a: _test_gram(x0, *a), (test_idx, test_w))
         return jnp.sum(test_grams, axis=0), test_grams
@@ -103,7 +99,8 @@ def _fold_prepared_gram(x, y, sw, grams, *, fit_intercept):
     ``grams`` is :func:`_fold_grams`' output: the full Gram matrix (also the refit's)
     and the test blocks, or ``None`` where each fold computes its own.
     """
-    x0, y0, xm, ym, total = _centred(x, y, sw, fit_intercept)
+    x0, xm, total = _centred(x, sw, fit_intercept)
+    y0, ym, _ = _centred(y, sw, fit_intercept)
     gram, test_grams = grams
     xs = x0 * sw[:, None]
     xty = xs.T @ y0
@@ -219,6 +216,56 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
     return max(1, min(n_jobs, n_folds))
 
 
+def _solve_folds(shared, per_fold, rest, *, workers, size, **kwargs):
+    """The CV program's output over every fold, ``((mse, converged, gaps, tols, coefs),
+    full_gram)``: one program (``workers == 1``), or one program per fold run by
+    ``workers`` threads at once (CPU), the Gram blocks from one separate program.
+    ``shared``, ``per_fold`` (leading fold axis) and ``rest`` are :func:`_cv_mse`'s
+    arguments, ``kwargs`` its static ones; ``size`` is one fold's ``n_train·p`` (the
+    compile tier)."""
+    settings, keep_coefs = kwargs["settings"], kwargs["keep_coefs"]
+    n_folds = per_fold[0].shape[0]
+
+    def run(sel, grams, size):
+        """The CV program on the folds ``sel`` (staged as run_staged says)."""
+        cv_fn = pick_jit(_cv_mse_jits, size)
+        fold_args = shared + tuple(a[sel] for a in per_fold) + rest
+
+        def call(stage, start):
+            if start is not None:  # a "fista" stage's output: coefficients and gaps
+                (_, _, gaps, _, coefs), _ = start
+                start = SolverResult(coefs, None, jnp.zeros(gaps.shape, jnp.int32), gaps,
+                                     None)
+            return cv_fn(*fold_args, start, grams, stage=stage, **kwargs)
+
+        return jax.block_until_ready(
+            run_staged(call, settings, keep_coefs, converged=lambda out: out[0][1]))
+
+    if workers == 1:
+        return run(slice(None), None, size * n_folds)
+    grams = None
+    if kwargs["gram"]:
+        x, _, sw = shared
+        test_idx, test_w = per_fold[2], per_fold[3]
+        grams = _fold_grams_jit(x, sw, test_idx, test_w, fit_intercept=kwargs["fit_intercept"],
+                                partition=kwargs["partition"])
+    # a thread-local `jax.enable_x64` context does not reach the pool's threads
+    x64 = jax.config.jax_enable_x64
+
+    def fold(k):
+        fold_grams = None
+        if grams is not None:
+            fold_grams = (grams[0], None if grams[1] is None else grams[1][k:k + 1])
+        with jax.enable_x64(x64):
+            return run(slice(k, k + 1), fold_grams, size)[0]
+
+    outs = [fold(0)]  # compiles (once: the threads then share the executable)
+    with ThreadPoolExecutor(workers) as pool:
+        outs += list(pool.map(fold, range(1, n_folds)))
+    out = jax.tree.map(lambda *parts: jnp.concatenate(parts), *outs)
+    return out, None if grams is None else grams[0]
+
+
 class _LinearModelCV(RegressorMixin, BaseEstimator):
     """Shared fit of LassoCV / ElasticNetCV (scikit-learn's ``LinearModelCV``)."""
 
@@ -309,54 +356,14 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         rest = (_base.to_jax(alphas, dtype), _base.to_jax(l1_ratios, dtype),
                 jnp.asarray(self.tol, _base.jax_dtype(dtype)),
                 jnp.asarray(self.max_iter, jnp.int32))
-        kwargs = dict(fit_intercept=self.fit_intercept, positive=self.positive,
-                      gram=use_gram, settings=settings, batch=batch, partition=partition,
-                      keep_coefs=keep_coefs)
         workers = 1
         if batch == "map":  # CPU (accelerators run every fold at once in one program)
             workers = _fold_workers(self.n_jobs, len(folds), gram=use_gram,
                                     n_features=n_features, size=n_train_max * n_features)
-
-        def run(sel, grams, size):
-            """The CV program on the folds ``sel`` (staged as run_staged says)."""
-            cv_fn = pick_jit(_cv_mse_jits, size)
-            fold_args = shared + tuple(a[sel] for a in per_fold) + rest
-
-            def call(stage, start):
-                if start is not None:  # a "fista" stage's output: coefficients and gaps
-                    (_, _, gaps, _, coefs), _ = start
-                    start = SolverResult(coefs, None, jnp.zeros(gaps.shape, jnp.int32),
-                                         gaps, None)
-                return cv_fn(*fold_args, start, grams, stage=stage, **kwargs)
-
-            return jax.block_until_ready(
-                run_staged(call, settings, keep_coefs, converged=lambda out: out[0][1]))
-
-        if workers == 1:  # one program over every fold
-            out, full_gram = run(slice(None), None, n_train_max * n_features * len(folds))
-        else:  # one program per fold, run by `workers` threads at once (CPU)
-            grams = None
-            if use_gram:
-                grams = _fold_grams_jit(x_device, weights, per_fold[2], per_fold[3],
-                                        fit_intercept=self.fit_intercept,
-                                        partition=partition)
-
-            # a thread-local `jax.enable_x64` context does not reach the pool's threads
-            x64 = jax.config.jax_enable_x64
-
-            def fold(k):
-                fold_grams = None
-                if grams is not None:
-                    test = None if grams[1] is None else grams[1][k:k + 1]
-                    fold_grams = (grams[0], test)
-                with jax.enable_x64(x64):
-                    return run(slice(k, k + 1), fold_grams, n_train_max * n_features)[0]
-
-            outs = [fold(0)]  # compiles (once: the threads then share the executable)
-            with ThreadPoolExecutor(workers) as pool:
-                outs += list(pool.map(fold, range(1, len(folds))))
-            out = jax.tree.map(lambda *parts: jnp.concatenate(parts), *outs)
-            full_gram = None if grams is None else grams[0]
+        out, full_gram = _solve_folds(
+            shared, per_fold, rest, workers=workers, size=n_train_max * n_features,
+            fit_intercept=self.fit_intercept, positive=self.positive, gram=use_gram,
+            settings=settings, batch=batch, partition=partition, keep_coefs=keep_coefs)
         mse, converged, gaps, tols, fold_coefs = out
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
         converged = np.asarray(converged)

@@ -260,18 +260,19 @@ def defers_finish(settings):
     return isinstance(settings, _pg.FistaSettings) and settings.finish is not None
 
 
-def run_staged(call, settings, concrete, converged=lambda out: out.converged):
+def run_staged(call, settings, deferrable, converged=lambda out: out.converged):
     """``call(stage, start)`` for FISTA with a coordinate-descent finish, in two programs.
 
     The finish is two thirds of the program (496 of 669 fused kernels on CPU, 1.9 of
     2.9 s of its compilation; compilation costs more on GPUs) but runs only where FISTA
     leaves an alpha uncertified after ``finish_factor · max_iter`` iterations. So the
     ``"fista"`` stage runs first; the ``"finish"`` stage, compiled on first need, runs
-    only when some problem is left, from the first stage's output. Under an enclosing
-    ``jit``/``vmap`` (not ``concrete``: no host decision possible) and for other
-    settings, one ``"all"`` call.
+    only when some problem is left, from the first stage's output. When that cannot be
+    done (not ``deferrable``: under an enclosing ``jit``/``vmap`` no host decision is
+    possible; the CV keeps too many fold coefficients to restart from them) and for
+    other settings, one ``"all"`` call.
     """
-    if not (concrete and defers_finish(settings)):
+    if not (deferrable and defers_finish(settings)):
         return call("all", None)
     out = call("fista", None)
     if np.all(np.asarray(converged(out))):
