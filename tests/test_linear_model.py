@@ -325,6 +325,66 @@ def test_bad_input_and_documented_behaviour():
     assert any("alpha=0" in str(w.message) and w.filename == __file__ for w in caught)
 
 
+@pytest.mark.parametrize("value, message", [(np.nan, "Input X contains NaN"),
+                                            (np.inf, "Input X contains infinity")])
+def test_non_finite_x_is_found_on_the_device_with_sklearns_message(value, message):
+    """X's finiteness is checked on its device (design_to_device), with scikit-learn's
+    error; the user's array is left as it was."""
+    x, y = DATA["tall"]
+    bad = x.copy()
+    bad[5, 3] = value
+    before = bad.copy()
+    fits = [lambda: jl.Lasso().fit(bad, y), lambda: jl.LassoCV(cv=3).fit(bad, y),
+            lambda: jl.ElasticNetCV(alphas=[0.1, 0.01], cv=3).fit(bad, y),
+            lambda: jl.lasso_path(bad, y), lambda: jl.enet_path(bad, y, alphas=[0.1])]
+    for fit in fits:
+        with pytest.raises(ValueError, match=message):
+            fit()
+    np.testing.assert_array_equal(bad, before)
+
+
+def test_float64_beyond_float32_range_is_an_error_without_x64():
+    import jax
+
+    x, y = DATA["tall"]
+    big = x.copy()
+    big[0, 0] = 1e300  # finite in float64, inf once JAX computes in float32
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match="Input X contains a value too large for "
+                                             "dtype\\('float32'\\)"):
+            jl.Lasso().fit(big, y)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_alpha_grid_from_the_device_equals_numpys(monkeypatch, fit_intercept, positive,
+                                                  weighted):
+    """On accelerators the grid's Xᵀy comes from the device (one pass with the finiteness
+    check); it equals numpy's to rounding (on CPU numpy's is used, as scikit-learn's)."""
+    import jax
+
+    from jreg.linear_model import _base
+
+    x, y = DATA["wide"]
+    y = y - (0.0 if fit_intercept else 2 * y.mean())  # a negative Xᵀy for positive=True
+    sw = np.random.default_rng(0).uniform(0.2, 2.0, len(y)) if weighted else None
+    host_x, host = _base.design_to_device(None, x, y, sw, fit_intercept=fit_intercept,
+                                          positive=positive)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    device_x, device = _base.design_to_device(None, x, y, sw, fit_intercept=fit_intercept,
+                                              positive=positive)
+    np.testing.assert_array_equal(np.asarray(device_x), x)
+    assert host == _base._xy_max(x, y, fit_intercept=fit_intercept, sample_weight=sw,
+                                 positive=positive)
+    np.testing.assert_allclose(device, host, rtol=1e-13)
+    expected = _base.alpha_grid(x, y, fit_intercept=fit_intercept, sample_weight=sw,
+                                positive=positive, n_alphas=5)
+    n_total = len(y) if sw is None else sw.sum()
+    np.testing.assert_allclose(_base.grid_from_max(device, n_total, n_alphas=5), expected,
+                               rtol=1e-13)
+
+
 def test_refits_with_new_hyperparameters_do_not_recompile():
     from jreg.solvers import _api
 

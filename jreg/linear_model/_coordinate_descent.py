@@ -101,7 +101,9 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
 
 def _check_path_inputs(X, y, check_input, copy_X):
     if check_input:
-        X = check_array(X, dtype=[np.float64, np.float32], accept_sparse=False, copy=False)
+        # X's finiteness: design_to_device, on its device
+        X = check_array(X, dtype=[np.float64, np.float32], accept_sparse=False, copy=False,
+                        ensure_all_finite=False)
         y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
     X = np.asarray(X)
     y = np.asarray(y)
@@ -198,12 +200,23 @@ def enet_path(
     _base.check_number(l1_ratio, "l1_ratio", low=0, high=1)
     X, y = _check_path_inputs(X, y, check_input, copy_X)
     n_samples, n_features = X.shape
-    if alphas is None or isinstance(alphas, numbers.Integral):
+    default_grid = alphas is None or isinstance(alphas, numbers.Integral)
+    if default_grid:
         count = n_alphas if alphas is None else alphas
         _base.check_number(count, "n_alphas", low=1, integer=True)
         _base.check_number(eps, "eps", low=0, low_open=True)
-        alphas = _base.alpha_grid(X, y, Xy=Xy, l1_ratio=l1_ratio, fit_intercept=False,
-                                  eps=eps, n_alphas=count, positive=positive)
+        _base.check_grid_ratio(l1_ratio)
+    x_device = xy_max = None
+    if check_input or (default_grid and Xy is None):  # else X goes as it is
+        x_device, xy_max = _base.design_to_device(
+            None, X, y if default_grid and Xy is None else None, positive=positive)
+    if default_grid:
+        alphas = (
+            _base.grid_from_max(xy_max, n_samples, l1_ratio=l1_ratio, eps=eps, n_alphas=count)
+            if Xy is None else
+            _base.alpha_grid(X, y, Xy=Xy, l1_ratio=l1_ratio, fit_intercept=False, eps=eps,
+                             n_alphas=count, positive=positive)
+        )
     else:
         alphas = np.asarray(alphas, dtype=np.float64).ravel()
         if alphas.size == 0:
@@ -220,7 +233,8 @@ def enet_path(
             raise ValueError(f"coef_init must have shape ({n_features},), got {w0.shape}.")
     out = _solve_targets(
         X, y[None], None, alphas, l1_ratio, w0[None], tol=tol, max_iter=max_iter,
-        fit_intercept=False, positive=positive, precompute=precompute, solver=solver,
+        fit_intercept=False, positive=positive, precompute=precompute, x_device=x_device,
+        solver=solver,
     )
     if not np.all(out["converged"]):
         bad = ~out["converged"][0]
@@ -393,7 +407,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 stacklevel=_base.user_stacklevel(),
             )
         if x_device is None:
-            X, y = _base.validate_xy(self, X, y)
+            X, y = _base.validate_xy(self, X, y, finite_x=False)
+            x_device, _ = _base.design_to_device(self, X)
         else:
             self.n_features_in_ = X.shape[1]
         n_samples, n_features = X.shape

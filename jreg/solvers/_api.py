@@ -312,6 +312,14 @@ def pick_jit(versions, size, *arrays):
     return versions[-1]
 
 
+def _as(value, dtype):
+    """``value`` in ``dtype`` for a jitted call: numpy for host values (``jnp.asarray`` runs
+    an op of its own, milliseconds each on a GPU), a cast for JAX arrays and tracers."""
+    if isinstance(value, jax.Array):
+        return value.astype(dtype)
+    return np.asarray(value, dtype)
+
+
 _multi_path_jits = jit_by_size(
     _multi_path, ("fit_intercept", "positive", "gram", "settings", "batch", "stage")
 )
@@ -328,8 +336,8 @@ def multi_path(x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix=None
     check_settings(settings)
     dtype = x.dtype
     fn = pick_jit(_multi_path_jits, x.shape[0] * x.shape[1], x, ys, sw, alphas, l1_ratio, tol)
-    args = (x, ys, sw, jnp.asarray(alphas, dtype), jnp.asarray(l1_ratio, dtype), w0s,
-            jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32), gram_matrix)
+    args = (x, ys, sw, _as(alphas, dtype), _as(l1_ratio, dtype), w0s, _as(tol, dtype),
+            _as(max_iter, jnp.int32), gram_matrix)
     concrete = is_concrete((x, ys, sw, alphas, l1_ratio, w0s, tol, max_iter, gram_matrix))
     return run_staged(
         lambda stage, start: fn(
