@@ -516,6 +516,20 @@ def test_cv_folds_run_in_threads_give_the_one_program_result(monkeypatch, name, 
     assert pools == []
     threaded = jl.ElasticNetCV(**kw, n_jobs=3).fit(x, y, sample_weight=sw)
     assert pools == [3]
+    # a first fit of this signature ran fold 0 alone (it compiled); a second one starts
+    # every fold at once
+    first_folds = []
+    pool_map = Recording.map
+
+    def recording_map(self, fn, folds):
+        first_folds.append(folds[0])
+        return pool_map(self, fn, folds)
+
+    monkeypatch.setattr(Recording, "map", recording_map)
+    again = jl.ElasticNetCV(**kw, n_jobs=3).fit(x, y, sample_weight=sw)
+    assert first_folds == [0]
+    np.testing.assert_array_equal(again.mse_path_, threaded.mse_path_)
+    pools.pop()
     assert (threaded.alpha_, threaded.l1_ratio_) == (one.alpha_, one.l1_ratio_)
     # both certified at tol=1e-12 (separate programs round differently: 3e-10 seen)
     np.testing.assert_allclose(threaded.mse_path_, one.mse_path_, rtol=1e-8)
@@ -532,18 +546,23 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
 
     from jreg.linear_model import _cv
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    cores = 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)),
+                        raising=False)
     big = _cv._MIN_THREADED_SIZE
     p_max = _cv._MAX_THREADED_GRAM_FEATURES
 
     def workers(n_jobs, n_folds, gram=False, n_features=10, size=big):
         return _cv._fold_workers(n_jobs, n_folds, gram=gram, n_features=n_features, size=size)
 
+    assert workers(None, 5, gram=True, n_features=p_max) == 2
+    assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram, 2 cores
+    cores = 6
     assert workers(None, 5) == 5
     assert workers(None, 8) == 6
     assert workers(None, 5, size=big - 1) == 1  # tiny: one program
     assert workers(None, 5, gram=True, n_features=p_max) == 5
-    assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram: one
+    assert workers(None, 5, gram=True, n_features=p_max + 1) == 5  # large Gram, 6 cores
     assert workers(None, 5, n_features=10 * p_max) == 5  # no Gram: any p
     assert workers(-1, 10, gram=True, n_features=10 * p_max, size=1) == 6  # explicit
     assert workers(-2, 10, size=1) == 5

@@ -193,27 +193,36 @@ _MAX_KEPT_COEFS = 2**22
 # while it fits in the caches, 2000x400 0.169 -> 0.141 s, 3000x700 0.40 -> 0.33 s,
 # 4000x1000 0.73 -> 0.62 s, but not at p = 2000 (10000x2000 2.87 -> 2.92 s: the
 # threads' p x p products compete for memory bandwidth), nor below this size
-# (n_train x p; diabetes 11 -> 12 ms)
+# (n_train x p; diabetes 11 -> 12 ms). On the 16-core CPU of a GPU machine
+# (2026-11-27, jax 0.11) the 10000x2000 folds in threads took 2.2 s against 4.25 s in
+# one program: the Gram limit holds on machines of fewer than 4 cores only (2:
+# measured neutral or worse; 4-15: not measured)
 _MIN_THREADED_SIZE = 20_000
 _MAX_THREADED_GRAM_FEATURES = 1024
+_MIN_CORES_LARGE_GRAM = 4
 
 
 def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
     """Threads that run the folds' programs at once on CPU. ``n_jobs``: a positive count,
     or joblib's negative convention (``-1``: every core, ``-2``: all but one); ``None``:
     every core where that is faster (``size = n_train·p`` at least
-    ``_MIN_THREADED_SIZE``, and no Gram matrix or one of at most
-    ``_MAX_THREADED_GRAM_FEATURES`` features), else 1. Never more than the folds;
-    ``1``: one program."""
+    ``_MIN_THREADED_SIZE``, and no Gram matrix, one of at most
+    ``_MAX_THREADED_GRAM_FEATURES`` features, or at least ``_MIN_CORES_LARGE_GRAM``
+    cores), else 1. Never more than the folds; ``1``: one program."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     if n_jobs is None:
         faster = size >= _MIN_THREADED_SIZE and (
-            not gram or n_features <= _MAX_THREADED_GRAM_FEATURES)
+            not gram or n_features <= _MAX_THREADED_GRAM_FEATURES
+            or cores >= _MIN_CORES_LARGE_GRAM)
         n_jobs = cores if faster else 1
     elif n_jobs < 0:
         n_jobs = cores + 1 + n_jobs
     return max(1, min(n_jobs, n_folds))
+
+
+# signatures (shapes, dtypes, static arguments) whose per-fold programs have run
+_RUN_SIGNATURES = set()
 
 
 def _solve_folds(shared, per_fold, rest, *, workers, size, **kwargs):
@@ -259,9 +268,16 @@ def _solve_folds(shared, per_fold, rest, *, workers, size, **kwargs):
         with jax.enable_x64(x64):
             return run(slice(k, k + 1), fold_grams, size)[0]
 
-    outs = [fold(0)]  # compiles (once: the threads then share the executable)
+    # the first fold runs alone when it compiles (once: the threads then share the
+    # executable); on later fits of the same signature every fold starts at once
+    signature = (size, x64, tuple(sorted(kwargs.items())), jax.tree.structure(grams),
+                 tuple((a.shape, a.dtype) for a in jax.tree.leaves((shared, per_fold, rest))))
+    outs = []
+    if signature not in _RUN_SIGNATURES:
+        outs.append(fold(0))
+        _RUN_SIGNATURES.add(signature)
     with ThreadPoolExecutor(workers) as pool:
-        outs += list(pool.map(fold, range(1, n_folds)))
+        outs += list(pool.map(fold, range(len(outs), n_folds)))
     out = jax.tree.map(lambda *parts: jnp.concatenate(parts), *outs)
     return out, None if grams is None else grams[0]
 
@@ -441,9 +457,10 @@ class LassoCV(_LinearModelCV):
     ``n_jobs``: on CPU, how many folds run at once, each fold's program called by its
     own thread (a count, or joblib's ``-1`` for every core, ``-2`` all but one). The
     default ``None`` uses every core where that was measured faster — not tiny designs,
-    solved without a Gram matrix or with one of at most 1024 features — and one program
-    over all folds otherwise (larger Gram matrices' products are memory-bound and
-    already use every core). scikit-learn's ``None`` means one job. Accelerators run
+    solved without a Gram matrix, with one of at most 1024 features, or on 4 cores or
+    more — and one program over all folds otherwise (on 2 cores larger Gram matrices'
+    products are memory-bound and already use both). scikit-learn's ``None`` means one
+    job. Accelerators run
     every fold at once in one program whatever ``n_jobs``.
 
     Attributes:
