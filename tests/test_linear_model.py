@@ -385,6 +385,44 @@ def test_alpha_grid_from_the_device_equals_numpys(monkeypatch, fit_intercept, po
                                rtol=1e-13)
 
 
+def test_jax_array_x_stays_on_its_device_and_gives_the_numpy_answer(monkeypatch):
+    """A JAX array ``X`` is checked as scikit-learn checks a design without being copied
+    to the host (scikit-learn's validation never sees it) and gives the same fit."""
+    import jax.numpy as jnp
+
+    from jreg.linear_model import _base
+
+    x, y = DATA["tall"]
+    seen = []
+    validate = _base.validate_data
+
+    def spy(estimator, X="no_validation", *args, **kwargs):
+        seen.append(type(X))
+        return validate(estimator, X, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "validate_data", spy)
+    xj = jnp.asarray(x)
+    for make in (lambda: jl.ElasticNet(alpha=0.05, l1_ratio=0.7, **TIGHT),
+                 lambda: jl.LassoCV(cv=KFold(3), alphas=5, **TIGHT)):
+        ref, mine = make().fit(x, y), make().fit(xj, y)
+        np.testing.assert_array_equal(mine.coef_, ref.coef_)
+        assert mine.n_features_in_ == x.shape[1] and isinstance(mine.coef_, np.ndarray)
+    assert len(seen) == 4 and all(t is str for t in seen[1::2])  # "no_validation": y only
+    ref, mine = jl.lasso_path(x, y, n_alphas=4), jl.lasso_path(xj, y, n_alphas=4)
+    np.testing.assert_array_equal(mine[0], ref[0])
+    np.testing.assert_array_equal(mine[1], ref[1])
+    ints = jl.Lasso(alpha=0.1).fit(jnp.asarray(np.rint(x).astype(np.int32)), y)
+    assert ints.coef_.dtype == np.float64  # integers become scikit-learn's float64
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        jl.Lasso().fit(xj.at[2, 1].set(jnp.nan), y)
+    with pytest.raises(ValueError, match="2D array for X"):
+        jl.Lasso().fit(xj[:, 0], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        jl.LassoCV().fit(xj, y[:-1])
+    with pytest.raises(ValueError, match="0 feature"):
+        jl.lasso_path(xj[:, :0], y)
+
+
 def test_refits_with_new_hyperparameters_do_not_recompile():
     from jreg.solvers import _api
 

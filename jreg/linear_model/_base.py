@@ -12,7 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from jreg._precision import full_precision
 
@@ -85,12 +90,50 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     return sw
 
 
+def check_device_x(X):
+    """``X`` if it is a concrete JAX array, checked as scikit-learn checks a design (2-d,
+    not empty, real; integers become the default float dtype), else ``None``.
+
+    A JAX array stays on its device: its finiteness is :func:`design_to_device`'s (with
+    scikit-learn's validation, ``np.asarray`` would copy it to the host and back).
+    """
+    if not isinstance(X, jax.Array) or isinstance(X, jax.core.Tracer):
+        return None
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D array for X, got {X.ndim}D array instead.")
+    for axis, what in enumerate(("sample", "feature")):
+        if X.shape[axis] < 1:
+            raise ValueError(f"Found array with {X.shape[axis]} {what}(s) (shape={X.shape}) "
+                             f"while a minimum of 1 is required.")
+    if jnp.issubdtype(X.dtype, jnp.complexfloating) or not (
+            jnp.issubdtype(X.dtype, jnp.floating) or jnp.issubdtype(X.dtype, jnp.integer)
+            or X.dtype == jnp.bool_):
+        raise ValueError(f"X must hold real numbers, got dtype {X.dtype}.")
+    if not jnp.issubdtype(X.dtype, jnp.floating) or X.dtype not in (jnp.float32, jnp.float64):
+        X = X.astype(jax_dtype(np.float64))  # scikit-learn's float64 (float32 without x64)
+    return X
+
+
 def validate_xy(estimator, X, y, *, reset=True, multi_output=True, finite_x=True):
     """scikit-learn validation of ``X, y``: finite, float64/float32, consistent lengths.
 
     ``finite_x=False`` leaves ``X``'s finiteness to :func:`design_to_device` (``y`` is
-    always checked).
+    always checked); a JAX array ``X`` then stays on its device (:func:`check_device_x`).
     """
+    x_device = check_device_x(X) if not finite_x else None
+    if x_device is not None:
+        y = validate_data(estimator, "no_validation", y, reset=reset,
+                          multi_output=multi_output, y_numeric=True)
+        check_consistent_length(x_device, y)
+        if reset:
+            estimator.n_features_in_ = x_device.shape[1]
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        elif x_device.shape[1] != estimator.n_features_in_:
+            raise ValueError(f"X has {x_device.shape[1]} features, but "
+                             f"{type(estimator).__name__} is expecting "
+                             f"{estimator.n_features_in_} features as input.")
+        return x_device, np.asarray(y, dtype=x_device.dtype)
     X, y = validate_data(
         estimator, X, y, reset=reset, dtype=[np.float64, np.float32], multi_output=multi_output,
         y_numeric=True, accept_sparse=False, ensure_all_finite=finite_x,
@@ -242,13 +285,13 @@ def design_to_device(estimator, X, y=None, sw=None, *, fit_intercept=False, posi
         x_device, y_device, weights, fit_intercept=bool(fit_intercept),
         positive=bool(positive), grid=grid))
     if not finite:
-        check_array(X, ensure_all_finite=True, dtype=None, input_name="X",
+        check_array(np.asarray(X), ensure_all_finite=True, dtype=None, input_name="X",
                     estimator=estimator)  # scikit-learn's message, for NaN and inf
         raise ValueError(
             f"Input X contains a value too large for {np.dtype(dtype)!r}, the dtype JAX "
             "computes in (float64 needs jax.config.update('jax_enable_x64', True))."
         )
     if host_grid:
-        return x_device, _xy_max(X, y, fit_intercept=fit_intercept, sample_weight=sw,
-                                 positive=positive)
+        return x_device, _xy_max(np.asarray(X), y, fit_intercept=fit_intercept,
+                                 sample_weight=sw, positive=positive)
     return x_device, (max(0, xy_max[()]) if grid else None)
