@@ -109,7 +109,7 @@ def check_device_x(X):
             jnp.issubdtype(X.dtype, jnp.floating) or jnp.issubdtype(X.dtype, jnp.integer)
             or X.dtype == jnp.bool_):
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}.")
-    if not jnp.issubdtype(X.dtype, jnp.floating) or X.dtype not in (jnp.float32, jnp.float64):
+    if X.dtype not in (jnp.float32, jnp.float64):
         X = X.astype(jax_dtype(np.float64))  # scikit-learn's float64 (float32 without x64)
     return X
 
