@@ -11,8 +11,8 @@
 # work of a tall fit; and tests, the FISTA/auto tests on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 90 s, dropout8k 80 s, host 60 s; one device command may run 600 s, so name at most
-# ~540 s of parts per call.
+# 300 s, tests 90 s, dropout8k 80 s, host 60 s; one device command may run 600 s, so
+# name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
