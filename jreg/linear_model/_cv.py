@@ -269,7 +269,8 @@ def _solve_folds(shared, per_fold, rest, *, workers, size, **kwargs):
             return run(slice(k, k + 1), fold_grams, size)[0]
 
     # the first fold runs alone when it compiles (once: the threads then share the
-    # executable); on later fits of the same signature every fold starts at once
+    # executable); on later fits of the same signature every fold starts at once (after
+    # a `jax.clear_caches()` the threads may then each compile it: slower, same result)
     signature = (size, x64, tuple(sorted(kwargs.items())), jax.tree.structure(grams),
                  tuple((a.shape, a.dtype) for a in jax.tree.leaves((shared, per_fold, rest))))
     outs = []
