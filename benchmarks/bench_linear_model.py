@@ -284,6 +284,11 @@ def fmt(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+
+def load_average():
+    """The 1/5/15-minute load averages (the machines are shared: a busy one is slower)."""
+    return "/".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
 def main():
     peers = [p for p in ARGS.peers.split(",") if p]
     target = ARGS.target or (1e-4 if ARGS.dtype == "float32" else 1e-6)
@@ -295,7 +300,8 @@ def main():
         "",
         f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs; jax device: {device.platform} ({device.device_kind})",
+        f"{os.cpu_count()} CPUs; jax device: {device.platform} ({device.device_kind}); "
+        f"load average at the start {load_average()}",
         f"- versions: {versions()}",
         f"- jreg's default solver='auto' runs {auto_solver()!r} on this device",
         f"- dtype of jreg/jaxopt inputs: {ARGS.dtype}; certified target: relative duality "
@@ -377,7 +383,8 @@ def main():
                        f"{fmt(mine[0] / path_time, 2) if mine and path_time else '—'} |")
                 lines.append(row)
                 print(row, flush=True)
-    lines += ["", f"total wall time: {time.perf_counter() - START:.0f}s"]
+    lines += ["", f"total wall time: {time.perf_counter() - START:.0f}s; load average at the "
+                  f"end {load_average()}"]
     print(lines[-1])
     if ARGS.output:
         with open(ARGS.output, "w") as f:

@@ -156,8 +156,10 @@ def main():
     dtype = np.float32 if ARGS.dtype == "float32" else np.float64
     data = problems(ARGS.quick)
     device = jax.devices()[0]
+    load = "/".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; jax "
-          f"{jax.__version__}; device: {device.platform} ({device.device_kind})")
+          f"{jax.__version__}; device: {device.platform} ({device.device_kind}); load "
+          f"average at the start {load}")
     print(f"- solver={ARGS.solver!r} runs {solver_name(ARGS.solver)!r}; {ARGS.dtype}; "
           f"tol={target / 2:g}; n_jobs={ARGS.n_jobs}; medians of {ARGS.repeats} warm runs"
           f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}\n")
