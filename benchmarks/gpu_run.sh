@@ -8,11 +8,12 @@
 # solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
 # cvprofile, where the CV's time goes; narrowab, the same without FISTA's narrowing to
 # its uncertified columns; autotune, float32 without GEMM autotuning; host, the host
-# work of a tall fit; and tests, the FISTA/auto tests on the GPU: run only when named)
+# work of a tall fit; cpu16, the CV profile on the machine's CPU cores; and tests, the
+# FISTA/auto tests on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 90 s, dropout8k 80 s, host 60 s; one device command may run 600 s, so
-# name at most ~540 s of parts per call.
+# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s; one device command may
+# run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -122,6 +123,12 @@ if part host; then
   # the host work of a tall LassoCV fit and path (validation, grid, transfer, cProfile)
   timeout 60 python3 benchmarks/profile_host.py --device gpu > "$OUT/host_gpu.md" 2>&1
   echo "host: exit $?"
+fi
+if part cpu16; then
+  # the CV profile on the GPU machine's CPU cores (coordinate descent, folds in threads)
+  JAX_PLATFORMS=cpu timeout 150 python3 benchmarks/profile_cv.py \
+    --problems tall,mid,wide,diabetes > "$OUT/cv_profile_cpu_cores.md" 2>&1
+  echo "cv profile cpu: exit $?"
 fi
 if part tests; then
   # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
