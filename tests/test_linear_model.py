@@ -350,7 +350,11 @@ def test_float64_beyond_float32_range_is_an_error_without_x64():
     big = x.copy()
     big[0, 0] = 1e300  # finite in float64, inf once JAX computes in float32
     with jax.enable_x64(False):
-        with pytest.raises(ValueError, match="Input X contains a value too large for "
+        # products that overflow float32 leave no finite CV error: a clear error, not an
+        # UnboundLocalError (scikit-learn's LassoCV has the latter)
+        with pytest.raises(ValueError, match="cross-validation errors are not finite"):
+            jl.LassoCV(cv=3, alphas=3).fit(x * 1e19, y * 1e19)
+        with pytest.raises(ValueError, match="Input X contains infinity or a value too large for "
                                              "dtype\\('float32'\\)"):
             jl.Lasso().fit(big, y)
 
@@ -383,6 +387,17 @@ def test_alpha_grid_from_the_device_equals_numpys(monkeypatch, fit_intercept, po
     n_total = len(y) if sw is None else sw.sum()
     np.testing.assert_allclose(_base.grid_from_max(device, n_total, n_alphas=5), expected,
                                rtol=1e-13)
+    # float32 features with a large mean: the device centres X before its product (the
+    # uncentred product minus the mean's term was off by 9e-6 relative at offset 1e3)
+    if fit_intercept and not weighted:
+        rng = np.random.default_rng(1)
+        x32 = (1e3 + rng.standard_normal((2000, 20))).astype(np.float32)
+        y32 = (x32[:, 0] - x32[:, 1] + rng.standard_normal(2000)).astype(np.float32)
+        exact = _base._xy_max(x32.astype(np.float64), y32.astype(np.float64),
+                              positive=positive)
+        _, device32 = _base.design_to_device(None, x32, y32, fit_intercept=True,
+                                             positive=positive)
+        np.testing.assert_allclose(device32, exact, rtol=2e-6)
 
 
 def test_jax_array_x_stays_on_its_device_and_gives_the_numpy_answer(monkeypatch):
@@ -606,6 +621,10 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
     assert workers(-2, 10, size=1) == 5
     assert workers(-9, 10, size=1) == 1
     assert workers(3, 2, size=1) == 2
+    cores = 16  # threads hold p x p temporaries: their number is capped by memory
+    assert workers(None, 8, gram=True, n_features=4000) == 4
+    assert workers(None, 8, gram=True, n_features=8000) == 1
+    assert workers(8, 8, gram=True, n_features=8000) == 8  # explicit n_jobs: honoured
 
 
 def test_cv_fold_threads_keep_the_callers_x64_context():

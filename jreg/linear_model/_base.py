@@ -239,59 +239,71 @@ def _xy_max(X, y, *, Xy=None, fit_intercept=True, sample_weight=None, positive=F
     return max(0, np.max(xyw)) if positive else np.sqrt(np.max(np.sum(xyw**2, axis=1)))
 
 
-@functools.partial(jax.jit, static_argnames=("fit_intercept", "positive", "grid"))
+@functools.partial(jax.jit, static_argnames=("fit_intercept", "positive"))
 @full_precision
-def _scan_design(x, y, sw, *, fit_intercept, positive, grid):
-    """Whether ``x`` is finite and, with ``grid``, :func:`alpha_grid`'s numerator for
-    ``y`` ``(n,)`` and weights ``sw`` ``(n,)``: one pass over ``x`` on its device."""
+def _scan_design(x, y, sw, *, fit_intercept, positive):
+    """Whether ``x`` is finite, and :func:`alpha_grid`'s numerator for ``y`` ``(n,)`` and
+    weights ``sw`` ``(n,)`` (``None``: no grid): one pass over ``x`` on its device."""
     finite = jnp.all(jnp.isfinite(x))
-    if not grid:
+    if y is None:
         return finite, jnp.zeros((), x.dtype)
-    if fit_intercept:
+    if fit_intercept:  # centred before the product: no cancellation with large means
         total = jnp.sum(sw)
         y = y - jnp.dot(sw, y) / total
-        x_mean = (sw @ x) / total
-    yw = y * sw
-    xy = x.T @ yw
-    if fit_intercept:
-        xy = xy - x_mean * jnp.sum(yw)
+        x = x - (sw @ x) / total
+    xy = x.T @ (y * sw)
     return finite, jnp.max(xy) if positive else jnp.max(jnp.abs(xy))
+
+
+def _raise_not_finite(estimator, X, cast):
+    """scikit-learn's error for a non-finite ``X``, or for values that ``cast`` (``X`` in
+    the compute dtype) turned infinite."""
+    check_array(np.asarray(X), ensure_all_finite=True, dtype=None, input_name="X",
+                estimator=estimator)
+    raise ValueError(
+        f"Input X contains infinity or a value too large for {np.dtype(cast)!r}, the dtype "
+        "JAX computes in (float64 needs jax.config.update('jax_enable_x64', True))."
+    )
 
 
 def design_to_device(estimator, X, y=None, sw=None, *, fit_intercept=False, positive=False):
     """``X`` (validated except finiteness: ``validate_xy(..., finite_x=False)``) on its
-    device in the compute dtype, checked finite there, and with ``y`` ``(n,)`` the
-    numerator of scikit-learn's default alpha grid (:func:`grid_from_max`), else ``None``.
+    device in the compute dtype, checked finite, and with ``y`` ``(n,)`` the numerator of
+    scikit-learn's default alpha grid (:func:`grid_from_max`), else ``None``.
 
-    On an accelerator this replaces two passes over ``X`` on the host (scikit-learn's
-    finiteness check and the grid's ``Xᵀy``, 45 ms for a 10000×2000 float64 design on
-    an H200 machine) by one on the device, which needs ``X`` there anyway. On CPU, where
-    both cost the same, the numerator stays numpy's: the grid is then bit for bit
-    scikit-learn's (XLA sums in another order). A non-finite ``X`` raises
-    scikit-learn's error, naming ``X`` (also for float64 values beyond float32's range
-    when JAX computes in float32).
+    On an accelerator the check and the numerator are one small program on the device,
+    which needs ``X`` anyway: two passes over ``X`` on the host (scikit-learn's check and
+    the grid's ``Xᵀy``) took 45 ms for a 10000×2000 float64 design on an H200 machine.
+    On CPU, where the device is the host, both stay numpy's (no program to compile; the
+    grid is bit for bit scikit-learn's). A non-finite ``X`` raises scikit-learn's
+    error, naming ``X`` (also for float64 values beyond float32's range when JAX computes
+    in float32).
     """
     dtype = jax_dtype(X.dtype)
-    with np.errstate(over="ignore"):  # float64 beyond float32's range: the error below
+    if jax.default_backend() == "cpu":
+        host = np.asarray(X)
+        with np.errstate(over="ignore"):  # float64 beyond float32's range: the check below
+            cast = host.astype(dtype, copy=False)
+        try:
+            check_array(cast, ensure_all_finite=True, dtype=None, copy=False,
+                        input_name="X", estimator=estimator)
+        except ValueError:
+            _raise_not_finite(estimator, host, dtype)
+        x_device = X if isinstance(X, jax.Array) and X.dtype == dtype else jax.device_put(cast)
+        xy_max = None if y is None else _xy_max(host, y, fit_intercept=fit_intercept,
+                                                 sample_weight=sw, positive=positive)
+        return x_device, xy_max
+    with np.errstate(over="ignore"):
         x_device = to_jax(X, dtype)
-    host_grid = y is not None and jax.default_backend() == "cpu"
-    grid = y is not None and not host_grid
-    if grid:
+    y_device = weights = None
+    if y is not None:
         y_device = to_jax(y, dtype)
         weights = to_jax(np.ones(X.shape[0], dtype) if sw is None else sw, dtype)
-    else:
-        y_device = weights = jnp.zeros((), dtype)
     finite, xy_max = (np.asarray(a) for a in _scan_design(
         x_device, y_device, weights, fit_intercept=bool(fit_intercept),
-        positive=bool(positive), grid=grid))
+        positive=bool(positive)))
     if not finite:
-        check_array(np.asarray(X), ensure_all_finite=True, dtype=None, input_name="X",
-                    estimator=estimator)  # scikit-learn's message, for NaN and inf
-        raise ValueError(
-            f"Input X contains a value too large for {np.dtype(dtype)!r}, the dtype JAX "
-            "computes in (float64 needs jax.config.update('jax_enable_x64', True))."
-        )
-    if host_grid:
-        return x_device, _xy_max(np.asarray(X), y, fit_intercept=fit_intercept,
-                                 sample_weight=sw, positive=positive)
-    return x_device, (max(0, xy_max[()]) if grid else None)
+        _raise_not_finite(estimator, X, dtype)
+    if y is None:
+        return x_device, None
+    return x_device, max(0, xy_max[()]) if positive else xy_max[()]

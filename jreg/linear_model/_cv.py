@@ -200,6 +200,10 @@ _MAX_KEPT_COEFS = 2**22
 _MIN_THREADED_SIZE = 20_000
 _MAX_THREADED_GRAM_FEATURES = 1024
 _MIN_CORES_LARGE_GRAM = 4
+# each thread holds a few p x p temporaries of its fold (its Gram matrix, its working
+# copies): by default no more threads than fit in this many bytes of them (p = 2000: 16
+# threads; p = 8000: one program)
+_MAX_THREADED_GRAM_BYTES = 2**31
 
 
 def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
@@ -208,7 +212,9 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
     every core where that is faster (``size = n_train·p`` at least
     ``_MIN_THREADED_SIZE``, and no Gram matrix, one of at most
     ``_MAX_THREADED_GRAM_FEATURES`` features, or at least ``_MIN_CORES_LARGE_GRAM``
-    cores), else 1. Never more than the folds; ``1``: one program."""
+    cores; with a Gram matrix, no more than its temporaries allow in
+    ``_MAX_THREADED_GRAM_BYTES``), else 1. Never more than the folds; ``1``: one
+    program."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     if n_jobs is None:
@@ -216,6 +222,8 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
             not gram or n_features <= _MAX_THREADED_GRAM_FEATURES
             or cores >= _MIN_CORES_LARGE_GRAM)
         n_jobs = cores if faster else 1
+        if gram:
+            n_jobs = min(n_jobs, max(1, _MAX_THREADED_GRAM_BYTES // (4 * 8 * n_features**2)))
     elif n_jobs < 0:
         n_jobs = cores + 1 + n_jobs
     return max(1, min(n_jobs, n_folds))
@@ -388,6 +396,11 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             settings=settings, batch=batch, partition=partition, keep_coefs=keep_coefs)
         mse, converged, gaps, tols, fold_coefs = out
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
+        if not np.any(np.isfinite(mse.mean(axis=0))):
+            raise ValueError(
+                "The cross-validation errors are not finite at any alpha: the data "
+                "overflow in the compute dtype. Scale X and y."
+            )
         converged = np.asarray(converged)
         if not np.all(converged):
             gaps = np.asarray(gaps)
@@ -396,7 +409,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         mse_paths = np.moveaxis(mse, 0, -1)  # (ratios, alphas, folds)
         mean_mse = mse_paths.mean(axis=-1)
         best_mse = np.inf
-        for r, ratio_mse in enumerate(mean_mse):
+        for r, ratio_mse in enumerate(np.where(np.isfinite(mean_mse), mean_mse, np.inf)):
             i_best = int(np.argmin(ratio_mse))
             if ratio_mse[i_best] < best_mse:
                 best, best_mse = (r, i_best), ratio_mse[i_best]
@@ -459,9 +472,9 @@ class LassoCV(_LinearModelCV):
     own thread (a count, or joblib's ``-1`` for every core, ``-2`` all but one). The
     default ``None`` uses every core where that was measured faster — not tiny designs,
     solved without a Gram matrix, with one of at most 1024 features, or on 4 cores or
-    more — and one program over all folds otherwise (on 2 cores larger Gram matrices'
-    products are memory-bound and already use both). scikit-learn's ``None`` means one
-    job. Accelerators run
+    more (then at most as many threads as 2 GiB of ``p × p`` temporaries allow) — and
+    one program over all folds otherwise (on 2 cores larger Gram matrices' products are
+    memory-bound and already use both). scikit-learn's ``None`` means one job. Accelerators run
     every fold at once in one program whatever ``n_jobs``.
 
     Attributes:
