@@ -474,8 +474,8 @@ class LassoCV(_LinearModelCV):
     solved without a Gram matrix, with one of at most 1024 features, or on 4 cores or
     more (then at most as many threads as 2 GiB of ``p × p`` temporaries allow) — and
     one program over all folds otherwise (on 2 cores larger Gram matrices' products are
-    memory-bound and already use both). scikit-learn's ``None`` means one job. Accelerators run
-    every fold at once in one program whatever ``n_jobs``.
+    memory-bound and already use both). scikit-learn's ``None`` means one job.
+    Accelerators run every fold at once in one program whatever ``n_jobs``.
 
     Attributes:
       alpha_: the chosen alpha.
