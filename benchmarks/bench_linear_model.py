@@ -303,6 +303,7 @@ def main():
         f"{os.cpu_count()} CPUs; jax device: {device.platform} ({device.device_kind}); "
         f"load average at the start {load_average()}",
         f"- versions: {versions()}",
+        f"- XLA_FLAGS (as set by `import jreg`): {os.environ.get('XLA_FLAGS', '')!r}",
         f"- jreg's default solver='auto' runs {auto_solver()!r} on this device",
         f"- dtype of jreg/jaxopt inputs: {ARGS.dtype}; certified target: relative duality "
         f"gap <= {target:g} at every alpha (verified in float64 numpy)",

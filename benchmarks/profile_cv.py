@@ -160,6 +160,7 @@ def main():
     print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; jax "
           f"{jax.__version__}; device: {device.platform} ({device.device_kind}); load "
           f"average at the start {load}")
+    print(f"- XLA_FLAGS (as set by `import jreg`): {os.environ.get('XLA_FLAGS', '')!r}")
     print(f"- solver={ARGS.solver!r} runs {solver_name(ARGS.solver)!r}; {ARGS.dtype}; "
           f"tol={target / 2:g}; n_jobs={ARGS.n_jobs}; medians of {ARGS.repeats} warm runs"
           f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}\n")
