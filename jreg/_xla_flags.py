@@ -34,20 +34,15 @@ _OFF = ("0", "false", "no", "off")
 def with_cpu_loop_flag(flags: str, nbytes: int = LOOP_BYTES) -> str:
     """``flags`` (an ``XLA_FLAGS`` value) with XLA's small-loop threshold set to ``nbytes``.
 
-    The entry joins the last ``--xla_backend_extra_options=`` flag if there is one (a
-    second such flag would replace the first's entries), else a new flag is appended.
-    Flags that set the threshold already are returned unchanged.
+    The entry is appended as a flag of its own: XLA adds the entries of every
+    ``--xla_backend_extra_options`` flag to one map, so the user's flags are left as
+    they are (quoting included). Flags that set the threshold already are returned
+    unchanged.
     """
     if LOOP_KEY in flags:
         return flags
-    entry = f"{LOOP_KEY}={int(nbytes)}"
-    tokens = flags.split()
-    for i in range(len(tokens) - 1, -1, -1):
-        if tokens[i].startswith(_EXTRA):
-            value = tokens[i][len(_EXTRA):]
-            tokens[i] = _EXTRA + (f"{value},{entry}" if value else entry)
-            return " ".join(tokens)
-    return " ".join([*tokens, _EXTRA + entry])
+    flag = f"{_EXTRA}{LOOP_KEY}={int(nbytes)}"
+    return f"{flags} {flag}" if flags.strip() else flag
 
 
 def configure(environ=None) -> None:
