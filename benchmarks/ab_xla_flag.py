@@ -87,7 +87,13 @@ def worker(args):
     print(json.dumps({"flags": os.environ.get("XLA_FLAGS"), "rows": rows}))
 
 
+def _ms(seconds):
+    value = seconds * 1e3
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def main(args):
+    started = datetime.datetime.now().isoformat(timespec="seconds")
     load = "/".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     runs = {key: [] for key in SETTINGS}
     flags = {}
@@ -102,7 +108,7 @@ def main(args):
             flags[key] = result["flags"]
             runs[key].append(result["rows"])
     end_load = "/".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: "
+    print(f"- started: {started}; machine: "
           f"{platform.platform()}, {os.cpu_count()} CPUs; load average {load} at the "
           f"start, {end_load} at the end")
     print(f"- XLA_FLAGS off: {flags['off']!r}; on: {flags['on']!r}")
@@ -116,7 +122,7 @@ def main(args):
         first = {k: float(np.median([r[case]["first"] for r in runs[k]])) for k in SETTINGS}
         epochs = {k: runs[k][0][case]["epochs"] for k in SETTINGS}
         ep = "—" if epochs["on"] is None else f"{epochs['off']} / {epochs['on']}"
-        print(f"| {case} | {med['off'] * 1e3:.3g} | {med['on'] * 1e3:.3g} | "
+        print(f"| {case} | {_ms(med['off'])} | {_ms(med['on'])} | "
               f"{med['off'] / med['on']:.2f} | {ep} | {first['off']:.2f} / {first['on']:.2f} |")
 
 
