@@ -5,7 +5,7 @@ with a fixed dispatch cost, unless the loop is small enough to be compiled into 
 kernel: the ``xla_cpu_small_while_loop_byte_threshold`` backend option, 1024 bytes by
 default. jreg's coordinate-descent epochs are such loops (a block step is a dozen
 kernels, 0.6–0.9 µs for a few hundred flops), and raising the threshold to 16 MiB made
-a block step 3× faster and whole paths up to 1.6× faster on CPU (``docs/benchmarks.md``).
+a block step 3× faster and whole paths 1.1–1.9× faster on CPU (``docs/benchmarks.md``).
 
 The option is a map entry of XLA's ``DebugOptions``, which ``jax.jit``'s
 ``compiler_options`` cannot set, so it goes through the ``XLA_FLAGS`` environment
