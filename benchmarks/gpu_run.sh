@@ -8,12 +8,13 @@
 # solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
 # cvprofile, where the CV's time goes; narrowab, the same without FISTA's narrowing to
 # its uncertified columns; autotune, float32 without GEMM autotuning; host, the host
-# work of a tall fit; cpu16, the CV profile on the machine's CPU cores; and tests, the
-# FISTA/auto tests on the GPU: run only when named)
+# work of a tall fit; cpu16, the CV profile on the machine's CPU cores; xlaflag16, the
+# A/B of the XLA flag import jreg sets, on those cores; and tests, the FISTA/auto tests
+# on the GPU: run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s; one device command may
-# run 600 s, so name at most ~540 s of parts per call.
+# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s, xlaflag16 150 s; one
+# device command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -129,6 +130,12 @@ if part cpu16; then
   JAX_PLATFORMS=cpu timeout 150 python3 benchmarks/profile_cv.py \
     --problems tall,mid,wide,diabetes > "$OUT/cv_profile_cpu_cores.md" 2>&1
   echo "cv profile cpu: exit $?"
+fi
+if part xlaflag16; then
+  # paths with and without the XLA flag of jreg/_xla_flags.py, on the CPU cores
+  JAX_PLATFORMS=cpu timeout 150 python3 benchmarks/ab_xla_flag.py --rounds 2 --repeats 3 \
+    > "$OUT/ab_xla_flag_cpu_cores.md" 2>&1
+  echo "xla flag A/B cpu: exit $?"
 fi
 if part tests; then
   # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
