@@ -371,7 +371,7 @@ def test_blocks_longer_than_eight_are_plain_cyclic_cd(gram):
     aux = _cd.init_aux(op, w)
     corr = _cd.full_corr(op, aux)
     out = {}
-    for block in (1, 8, 12, 16):
+    for block in (1, 4, 8, 12, 16, None):  # None: the default rule (block_size)
         settings = _cd.CDSettings(block=block, p0=40)
         ws = _cd._select_working_set(op, corr, w, a, 0.5, False, settings)
         order = np.asarray(ws.idx)[np.asarray(ws.valid)]
@@ -380,11 +380,27 @@ def test_blocks_longer_than_eight_are_plain_cyclic_cd(gram):
         w_full = jnp.zeros(40).at[ws.idx.reshape(-1)].add(
             jnp.where(ws.valid.reshape(-1), w_new, 0.0))
         out[block] = (order, np.asarray(w_full), np.asarray(aux_new))
-    for block in (8, 12, 16):
+    for block in (4, 8, 12, 16, None):
         np.testing.assert_array_equal(out[block][0], out[1][0])
         np.testing.assert_allclose(out[block][1], out[1][1], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(out[block][2], out[1][2], rtol=1e-10, atol=1e-10)
     assert np.any(out[16][1] != np.asarray(w))
+
+
+def test_default_block_size_by_operator_and_backend(monkeypatch):
+    """Blocks of 4 for Gram problems on CPU (measured faster there), 8 for the residual
+    operator and on accelerators; an explicit ``block`` always wins."""
+    from jreg.solvers import _cd
+
+    gram = _cd.gram_op(jnp.eye(3), jnp.ones(3), jnp.asarray(1.0))
+    resid = _cd.residual_op(jnp.eye(3), jnp.ones(3))
+    default = _cd.CDSettings()
+    assert default.block is None
+    assert _cd.block_size(gram, default) == 4 and _cd.block_size(resid, default) == 8
+    assert _cd.block_size(gram, _cd.CDSettings(block=16)) == 16
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert _cd.block_size(gram, default) == 8 and _cd.block_size(resid, default) == 8
+    _cd.check_settings(default)  # None is valid
 
 
 @pytest.mark.parametrize(

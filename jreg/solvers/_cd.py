@@ -56,7 +56,8 @@ class CDSettings(NamedTuple):
     """Static tuning of the kernels.
 
     Attributes:
-      block: coordinates per block of an epoch.
+      block: coordinates per block of an epoch; ``None`` (default): 4 for a Gram
+        operator on CPU, else 8 (see :func:`block_size`).
       p0: smallest working-set size.
       anderson: epochs between Anderson extrapolations (``0`` or ``1``: off).
       inner_ratio: the inner loop stops at this fraction of the outer gap (at the
@@ -67,7 +68,7 @@ class CDSettings(NamedTuple):
         solutions when that lowers the primal (else from the previous solution).
     """
 
-    block: int = 8
+    block: int | None = None
     p0: int = 10
     anderson: int = 5
     inner_ratio: float = 0.3
@@ -81,6 +82,8 @@ def check_settings(settings: CDSettings) -> None:
         raise TypeError(f"settings must be a CDSettings, got {type(settings).__name__}.")
     for field in ("block", "p0", "max_inner_rounds"):
         value = getattr(settings, field)
+        if field == "block" and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"settings.{field} must be an int >= 1, got {value!r}.")
     if isinstance(settings.anderson, bool) or not isinstance(settings.anderson, int) or (
@@ -89,6 +92,22 @@ def check_settings(settings: CDSettings) -> None:
         raise ValueError(f"settings.anderson must be an int >= 0, got {settings.anderson!r}.")
     if not 0.0 < settings.inner_ratio < 1.0:
         raise ValueError(f"settings.inner_ratio must be in (0, 1), got {settings.inner_ratio!r}.")
+
+
+def block_size(op, settings: CDSettings) -> int:
+    """Coordinates per block: ``settings.block``, else 4 for a :class:`GramOp` on CPU
+    and 8 otherwise.
+
+    With XLA compiling the epoch loops into single kernels on CPU (``jreg/_xla_flags.py``)
+    a block step costs 0.25 µs, and smaller Gram blocks waste less on partly used blocks
+    and rank-``B`` updates: blocks of 4 were 3–19 % faster than 8 on 13 of 14
+    Gram-variant paths (one was 5 % slower), while the residual variant (wide designs) was 7–20 %
+    slower with 4. On accelerators every block step is a chain of kernel launches, so
+    they keep 8.
+    """
+    if settings.block is not None:
+        return settings.block
+    return 4 if isinstance(op, GramOp) and jax.default_backend() == "cpu" else 8
 
 
 def residual_op(xt, y):
@@ -286,7 +305,7 @@ def _smallest(values, m):
 
 def _select_working_set(op, corr, w, a, b, positive, settings, active=True):
     p = n_features(op)
-    block = settings.block
+    block = block_size(op, settings)
     n_blocks_max = -(-p // block)
     xta = corr - b * w
     stat = xta if positive else jnp.abs(xta)
