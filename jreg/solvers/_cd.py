@@ -98,12 +98,12 @@ def block_size(op, settings: CDSettings) -> int:
     """Coordinates per block: ``settings.block``, else 4 for a :class:`GramOp` on CPU
     and 8 otherwise.
 
-    With XLA compiling the epoch loops into single kernels on CPU (``jreg/_xla_flags.py``)
-    a block step costs 0.25 µs, and smaller Gram blocks waste less on partly used blocks
-    and rank-``B`` updates: blocks of 4 were 3–19 % faster than 8 on 13 of 14
-    Gram-variant paths (one was 5 % slower), while the residual variant (wide designs) was 7–20 %
-    slower with 4. On accelerators every block step is a chain of kernel launches, so
-    they keep 8.
+    With XLA compiling the epoch loops into single kernels on CPU
+    (``jreg/_xla_flags.py``) a block step costs 0.25 µs, and smaller Gram blocks waste
+    less on partly used blocks and rank-``B`` updates: blocks of 4 were 3–19 % faster
+    than 8 on 13 of 14 Gram-variant paths (one was 5 % slower), while the residual
+    variant (wide designs) was 7–20 % slower with 4. On accelerators every block step
+    is a chain of kernel launches, so they keep 8.
     """
     if settings.block is not None:
         return settings.block
