@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import statistics
 import sys
@@ -194,6 +195,8 @@ def _bench(args: argparse.Namespace) -> int:
     )
     print(f"\njax {jax.__version__}, jreg {jreg.__version__}, python {platform.python_version()}, "
           f"{args.repeat} timed runs, tol={args.tol}; max dual gap {float(np.max(gaps)):.2e}")
+    # the CPU timings depend on it (see jreg/_xla_flags.py and docs/getting_started.md)
+    print(f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', '')!r}")
     return 0
 
 

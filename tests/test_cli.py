@@ -53,6 +53,10 @@ def test_bench_prints_a_markdown_row(capsys):
     import jax
 
     assert f"| auto ({'cd' if jax.default_backend() == 'cpu' else 'fista'}) |" in out
+    # the XLA flags the timings ran under (import jreg may have set one)
+    import os
+
+    assert f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', '')!r}" in out
     assert cli.main(argv + ["--solver", "fista"]) == 0
     out = capsys.readouterr().out
     assert "| fista |" in out and "max dual gap" in out
