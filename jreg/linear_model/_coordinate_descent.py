@@ -102,15 +102,15 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
 def _check_path_inputs(X, y, check_input, copy_X):
     x_device = _base.check_device_x(X)  # a JAX array stays on its device
     if x_device is not None:
-        y = check_array(y, dtype=x_device.dtype, ensure_2d=False, copy=False) if check_input \
-            else np.asarray(y)
         X = x_device
     elif check_input:
         # X's finiteness: design_to_device, on its device
         X = check_array(X, dtype=[np.float64, np.float32], accept_sparse=False, copy=False,
                         ensure_all_finite=False)
+    else:
+        X = np.asarray(X)
+    if check_input:
         y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
-    X = X if x_device is not None else np.asarray(X)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(
