@@ -5,7 +5,9 @@ value of one :class:`jreg.solvers.CDSettings` field in the same process, the val
 alternating call by call; the table gives medians of ``--repeats`` warm calls, the
 ratio of each value's time to the first value's, and the epochs of each path (equal
 epochs: the setting changed the cost per epoch, not the iterates' count). The Gram
-variant runs where ``n > p`` (the default ``precompute="auto"``).
+variant runs where ``n > p`` (the default ``precompute="auto"``). With ``--cd-only`` the
+Gram problems' operator (``Q``, ``Xᵀy``) is built once and only the compiled path over it
+is timed: coordinate descent without the Gram matrix's products and the host's checks.
 
 Examples of what was measured with it:
 
@@ -41,6 +43,9 @@ def parse_args(argv=None):
                              "literals: 4, None, True)")
     parser.add_argument("--problems", default=",".join(DESIGNS))
     parser.add_argument("--repeats", type=int, default=11, help="(tall and wide: at most 5)")
+    parser.add_argument("--cd-only", action="store_true",
+                        help="time only the path's coordinate descent on a prebuilt Gram "
+                             "operator (designs with n > p)")
     return parser.parse_args(argv)
 
 
@@ -65,7 +70,7 @@ from _designs import correlated_design, problems  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_digits  # noqa: E402
 from sklearn.linear_model import _coordinate_descent as sk_cd  # noqa: E402
 
-from jreg.solvers import CDSettings, enet_path_solve  # noqa: E402
+from jreg.solvers import CDSettings, _api, enet_path_solve  # noqa: E402
 
 if FIELD not in CDSettings._fields:
     raise SystemExit(f"unknown CDSettings field {FIELD!r}; fields: {CDSettings._fields}")
@@ -82,6 +87,20 @@ def design(name, full):
     return correlated_design(n, p, seed=0)
 
 
+def path_call(x, y, alphas, l1_ratio, settings):
+    """A function running one certified path (the whole solver, or with ``--cd-only`` the
+    coordinate descent on a Gram operator built here once)."""
+    if not ARGS.cd_only:
+        return lambda: enet_path_solve(x, y, alphas, l1_ratio=l1_ratio, tol=5e-7,
+                                       max_iter=100000, solver="cd", settings=settings)
+    n, p = x.shape
+    sw = np.ones(n)
+    prep = jax.jit(lambda x, y: _api.prepare(x, y, sw, fit_intercept=False, gram=True))(x, y)
+    run = jax.jit(lambda prep, alphas: _api.path_from_prepared(
+        prep, alphas, l1_ratio, np.zeros(p), 5e-7, 100000, positive=False, settings=settings))
+    return lambda: run(prep, alphas)
+
+
 def main():
     full = problems(quick=False)
     load = "/".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
@@ -89,9 +108,11 @@ def main():
           f"{platform.platform()}, {os.cpu_count()} CPUs; jax {jax.__version__} "
           f"({jax.default_backend()}); load average at the start {load}")
     print(f"- XLA_FLAGS (as set by `import jreg`): {os.environ.get('XLA_FLAGS', '')!r}")
-    print(f"- solver='cd', float64, tol=5e-7, 100 alphas; {FIELD} in {VALUES} alternating "
-          f"call by call in one process; medians of {ARGS.repeats} warm calls (tall, wide: "
-          "at most 5)\n")
+    what = "coordinate descent on a prebuilt Gram operator (--cd-only)" if ARGS.cd_only else (
+        "whole paths")
+    print(f"- solver='cd', float64, tol=5e-7, 100 alphas, {what}; {FIELD} in {VALUES} "
+          f"alternating call by call in one process; medians of {ARGS.repeats} warm calls "
+          "(tall, wide: at most 5)\n")
     names = [f"{FIELD}={v}" for v in VALUES]
     head = " | ".join(f"{n} (ms)" for n in names)
     ratios = " | ".join(f"{n} / {names[0]}" for n in names[1:])
@@ -99,15 +120,17 @@ def main():
     print("|---|---|" + "---|" * (2 * len(VALUES)))
     for name in ARGS.problems.split(","):
         x, y = design(name, full)
+        if ARGS.cd_only and x.shape[0] <= x.shape[1]:
+            print(f"| {name} | skipped: --cd-only needs n > p |")
+            continue
         x = x.astype(np.float64)
         x, y = x - x.mean(0), y.astype(np.float64) - y.mean()
         repeats = min(ARGS.repeats, 5) if name in ("tall", "wide") else ARGS.repeats
         for penalty, l1_ratio in (("lasso", 1.0), ("enet", 0.5)):
             alphas = sk_cd._alpha_grid(x, y, l1_ratio=l1_ratio, n_alphas=100, eps=1e-3)
-            calls = {i: (lambda v=v, a=alphas, r=l1_ratio, x=x, y=y: jax.block_until_ready(
-                enet_path_solve(x, y, a, l1_ratio=r, tol=5e-7, max_iter=100000, solver="cd",
-                                settings=CDSettings(**{FIELD: v}))))
-                     for i, v in enumerate(VALUES)}
+            paths = [path_call(x, y, alphas, l1_ratio, CDSettings(**{FIELD: v}))
+                     for v in VALUES]
+            calls = {i: (lambda f=f: jax.block_until_ready(f())) for i, f in enumerate(paths)}
             epochs = []
             for call in calls.values():
                 res = call()  # compile
