@@ -541,6 +541,32 @@ def test_cv_gram_from_test_blocks_equals_global_gram(fit_intercept):
     assert np.all(np.asarray(conv_a)) and np.all(np.asarray(conv_b))
 
 
+def test_cv_test_blocks_unrolled_or_mapped_are_the_same(monkeypatch):
+    """Up to ``_MAX_UNROLLED_FOLDS`` folds the test blocks are unrolled products (faster on
+    CPU), past it a ``lax.map``: the same blocks, and exactly symmetric ones."""
+    import jax.numpy as jnp
+
+    from jreg.linear_model import _cv
+
+    x, _ = DATA["tall"]
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, len(x))
+    folds = list(KFold(4, shuffle=True, random_state=1).split(x))
+    padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, sw, len(x), np.float64)]
+    test_idx, test_w = padded[2], padded[3]
+    out = {}
+    for limit in (10, 3):
+        monkeypatch.setattr(_cv, "_MAX_UNROLLED_FOLDS", limit)
+        out[limit] = _cv._fold_grams(jnp.asarray(x), jnp.asarray(sw), test_idx, test_w,
+                                     fit_intercept=True, partition=True)
+    for got, ref in zip(out[3], out[10], strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(ref), rtol=1e-13, atol=1e-12)
+    blocks = np.asarray(out[10][1])
+    assert blocks.shape == (4, 8, 8)
+    np.testing.assert_array_equal(blocks, np.swapaxes(blocks, 1, 2))
+    xc = x - sw @ x / sw.sum()
+    np.testing.assert_allclose(np.asarray(out[10][0]), xc.T @ (sw[:, None] * xc), rtol=1e-12)
+
+
 @pytest.mark.parametrize(("name", "cv"), [("wide", "kfold"), ("tall", "kfold"),
                                           ("tall", "shuffle")])
 def test_cv_folds_run_in_threads_give_the_one_program_result(monkeypatch, name, cv):

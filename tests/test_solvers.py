@@ -403,6 +403,18 @@ def test_default_block_size_by_operator_and_backend(monkeypatch):
     _cd.check_settings(default)  # None is valid
 
 
+@pytest.mark.parametrize("p", [40, 300])
+def test_symmetric_gram_is_the_exactly_symmetric_gram(p):
+    """Upper block triangle products (p >= 256) or one product, mirrored: ``XᵀX`` to
+    rounding, and symmetric bit for bit (the CV's fold Gram matrices rely on it)."""
+    from jreg.solvers import _api
+
+    x = np.random.default_rng(p).standard_normal((50, p))
+    gram = np.asarray(jax.jit(_api.symmetric_gram)(jnp.asarray(x.T)))
+    np.testing.assert_array_equal(gram, gram.T)
+    np.testing.assert_allclose(gram, x.T @ x, rtol=1e-12, atol=1e-12)
+
+
 def test_float32_gram_default_rule(monkeypatch):
     """The float32 copy of ``Q``: float64 Gram problems of at least 256 features on CPU by
     default; ``float32_gram`` True / False overrides the size and the backend, never the

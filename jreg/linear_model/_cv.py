@@ -71,6 +71,12 @@ def _centred(v, sw, fit_intercept):
     return v - mean, mean, total
 
 
+# the folds' Gram blocks are unrolled up to this many folds: XLA ran the products of a
+# `lax.map` over the folds slower (10000x2000, 5 folds: 0.49 s against 0.38 s unrolled,
+# as much as one Gram matrix of all rows)
+_MAX_UNROLLED_FOLDS = 10
+
+
 def _test_gram(x0, idx, w):
     return symmetric_gram((x0[idx] * jnp.sqrt(w)[:, None]).T)  # upper blocks only
 
@@ -82,7 +88,12 @@ def _fold_grams(x, sw, test_idx, test_w, *, fit_intercept, partition):
     matrix's work in all); else ``None`` for the blocks, which each fold computes."""
     x0 = _centred(x, sw, fit_intercept)[0]
     if partition:
-        test_grams = jax.lax.map(lambda a: _test_gram(x0, *a), (test_idx, test_w))
+        n_folds = test_idx.shape[0]
+        if n_folds <= _MAX_UNROLLED_FOLDS:
+            test_grams = jnp.stack([_test_gram(x0, test_idx[k], test_w[k])
+                                    for k in range(n_folds)])
+        else:
+            test_grams = jax.lax.map(lambda a: _test_gram(x0, *a), (test_idx, test_w))
         return jnp.sum(test_grams, axis=0), test_grams
     return symmetric_gram((x0 * jnp.sqrt(sw)[:, None]).T), None
 
@@ -124,7 +135,8 @@ def _fold_prepared_gram(x, y, sw, grams, *, fit_intercept):
         else:
             mx = jnp.zeros_like(xm)
             my = jnp.zeros_like(ym)
-        q = 0.5 * (q + q.T)
+        # exactly symmetric: `symmetric_gram`'s blocks are, and so are their differences
+        # and the outer product (symmetrising it here cost 17 ms a fold at p = 2000)
         op = _cd.GramOp(q, c, jnp.diagonal(q), v)
         return Prepared(op, xm + mx, ym + my, s_k)
 

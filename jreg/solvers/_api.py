@@ -68,23 +68,32 @@ class PreparedX(NamedTuple):
     weight_sum: jax.Array
 
 
+def _mirror_upper(square):
+    """``square`` with its strict lower triangle replaced by the upper one's transpose."""
+    return jnp.triu(square) + jnp.triu(square, 1).T
+
+
 def symmetric_gram(xt):
     """``xt @ xt.T`` computing only the upper block triangle (4×4 column blocks).
 
     XLA has no ``syrk``; skipping the 6 lower blocks saves ~35 % of the flops, which is
     what a Gram matrix of a tall design costs (measured ~1.4x faster on CPU at p=2000).
+    The result is exactly symmetric (the diagonal blocks are mirrored too), so sums and
+    differences of such matrices are as well.
     """
     p = xt.shape[0]
     if p < 256:
-        return xt @ xt.T
+        return _mirror_upper(xt @ xt.T)
     cuts = [round(i * p / 4) for i in range(5)]
     parts = [xt[cuts[i]:cuts[i + 1]] for i in range(4)]
     rows = []
     for i in range(4):
         row = []
         for j in range(4):
-            if j >= i:
+            if j > i:
                 row.append(parts[i] @ parts[j].T)
+            elif j == i:
+                row.append(_mirror_upper(parts[i] @ parts[i].T))
             else:
                 row.append(None)
         rows.append(row)
