@@ -251,7 +251,7 @@ def _scan_design(x, y, sw, *, fit_intercept, positive):
         total = jnp.sum(sw)
         y = y - jnp.dot(sw, y) / total
         x = x - (sw @ x) / total
-    xy = x.T @ (y * sw)
+    xy = (y * sw) @ x  # (not x.T @ …: a transpose on XLA's CPU)
     return finite, jnp.max(xy) if positive else jnp.max(jnp.abs(xy))
 
 

@@ -113,18 +113,16 @@ def _fold_prepared_gram(x, y, sw, grams, *, fit_intercept):
     x0, xm, total = _centred(x, sw, fit_intercept)
     y0, ym, _ = _centred(y, sw, fit_intercept)
     gram, test_grams = grams
-    xs = x0 * sw[:, None]
-    xty = xs.T @ y0
+    xty = (sw * y0) @ x0  # (not a transposed product: see _cd.tmatvec)
     yy = jnp.vdot(sw * y0, y0)
     sx = sw @ x0
     sy = jnp.vdot(sw, y0)
 
     def one(k, idx, w):
         xt_, yt_ = x0[idx], y0[idx]
-        xw = xt_ * w[:, None]
         s_k = total - jnp.sum(w)
         q = gram - (_test_gram(x0, idx, w) if test_grams is None else test_grams[k])
-        c = xty - xw.T @ yt_
+        c = xty - (w * yt_) @ xt_
         v = yy - jnp.vdot(w * yt_, yt_)
         if fit_intercept:
             mx = (sx - w @ xt_) / s_k

@@ -130,7 +130,11 @@ def prepare_y(px, y, sample_weight, *, fit_intercept):
     yc = (y - y_offset) * px.root
     yy = jnp.vdot(yc, yc)
     if px.gram is not None:
-        op = _cd.GramOp(px.gram, px.xt @ yc, px.norms2, yy)
+        # Xcᵀyc as a reduction over the rows of Xc: XLA fuses the centring into it when
+        # Xc is not materialised for anything else (a given Gram matrix, as in the CV's
+        # refit: 10000x2000, 77 ms as `xt @ yc`, 7 ms like this)
+        xty = jnp.sum(px.xt.T * yc[:, None], axis=0)
+        op = _cd.GramOp(px.gram, xty, px.norms2, yy)
     else:
         op = _cd.ResidualOp(px.xt, yc, px.norms2, yy)
     return Prepared(op, px.x_offset, y_offset, px.weight_sum)

@@ -50,11 +50,11 @@ def _power_iteration(xc, weights, n_steps=30):
     v = jnp.full(xc.shape[1], 1.0 / np.sqrt(xc.shape[1]), xc.dtype)
 
     def body(_, v):
-        u = xc.T @ (weights * (xc @ v))
+        u = (weights * (xc @ v)) @ xc  # (not xc.T @ …: a transpose on XLA's CPU)
         return u / jnp.maximum(jnp.linalg.norm(u), jnp.finfo(xc.dtype).tiny)
 
     v = jax.lax.fori_loop(0, n_steps, body, v)
-    return jnp.vdot(v, xc.T @ (weights * (xc @ v)))
+    return jnp.vdot(v, (weights * (xc @ v)) @ xc)
 
 
 def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept, restart,
@@ -74,7 +74,7 @@ def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept,
     def grads(w, b):
         g = datafit.gradient(y, xc @ w + b, sw)
         gb = jnp.sum(g) if fit_intercept else jnp.zeros((), dtype)
-        return xc.T @ g, gb
+        return g @ xc, gb
 
     root = jnp.sqrt(sw)
     yc = (y - y_offset) * root
@@ -85,7 +85,7 @@ def _fista_impl(x, y, sw, w0, tol, max_iter, penalty, datafit, *, fit_intercept,
             return jnp.asarray(jnp.nan, dtype)
         l1, l2 = strengths
         r = yc - (xc @ w) * root
-        corr = xc.T @ (r * root)
+        corr = (r * root) @ xc
         gap, _ = enet_gap_from_stats(
             corr, w, jnp.vdot(r, r), l1 * total, l2 * total, positive=False
         )
