@@ -142,10 +142,11 @@ def with_float32_gram(op, settings: CDSettings):
     then sees ``Qw`` with an error of ~1e-7 times the coefficients' change since the last
     exact recomputation; the outer loop recomputes ``Qw`` from ``Q`` before any gap is
     accepted, so the certificate is exact, and the next outer iteration starts from the
-    exact ``Qw`` (the perturbed solution it converged to has a gap second-order in that
-    error). Measured on a 2-core CPU (100-alpha Lasso paths, same epochs): coordinate
-    descent 0.6x the time at p = 2000 and 1500, 0.8x at 1000, 0.9x at 400, no change
-    at 200 (``docs/design/solvers.md``).
+    exact ``Qw``. Measured on a 2-core CPU (``benchmarks/ab_cd_settings.py --setting
+    float32_gram=False,True --cd-only``; 100-alpha paths, the same epochs): coordinate
+    descent 0.61-0.63x the time at p = 1500-2000, 0.8x at 1000, 0.85x at 400, 0.95x at
+    300. At very tight tolerances it can take more epochs (tol 1e-10: 1-4 %;
+    ``docs/design/solvers.md``).
 
     ``None`` (default) means: float64 ``Q`` of at least 256 features, on CPU (not
     measured on accelerators, whose epochs are bound by kernel launches).
