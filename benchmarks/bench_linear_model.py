@@ -352,10 +352,11 @@ def main():
     ours = [p for p in peers if p in OURS]
     if not ARGS.no_cv and ours:
         lines += ["", "5-fold LassoCV (100 alphas, KFold(5), tol = target/2; jreg's default "
-                  "n_jobs, scikit-learn's n_jobs=-1):", "",
+                  "n_jobs, scikit-learn's n_jobs=-1; 'jreg path': median of max(3, repeats) warm "
+                  "lasso_path calls on the same data, timed right after):", "",
                   "| problem | jreg solver | jreg (s) | jreg compile (s) | sklearn (s) "
-                  "| jreg / sklearn | same alpha_ | jreg CV / jreg path |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| jreg / sklearn | same alpha_ | jreg path (s) | jreg CV / jreg path |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         print("\n".join(lines[-5:]), flush=True)
         for pname in ARGS.problems.split(","):
             x, y = data[pname]
@@ -373,7 +374,7 @@ def main():
                     run_jreg(xc, yc, alphas, 1.0, target / 2.0, solver)
                     path_time = float(np.median([
                         timed(run_jreg, xc, yc, alphas, 1.0, target / 2.0, solver)[1]
-                        for _ in range(2)]))
+                        for _ in range(max(3, ARGS.repeats))]))
                 mine = out.get("jreg")
                 same = (mine[2] == ref[2]) if mine and ref else None
                 label = f"auto ({auto_solver()})" if solver == "auto" else solver
@@ -381,6 +382,7 @@ def main():
                        f"{fmt(mine and mine[0])} | "
                        f"{fmt(mine and mine[1])} | {fmt(ref and ref[0])} | "
                        f"{fmt(mine[0] / ref[0], 2) if mine and ref else '—'} | {same} | "
+                       f"{fmt(path_time)} | "
                        f"{fmt(mine[0] / path_time, 2) if mine and path_time else '—'} |")
                 lines.append(row)
                 print(row, flush=True)
