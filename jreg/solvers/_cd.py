@@ -117,7 +117,7 @@ def block_size(op, settings: CDSettings) -> int:
     With XLA compiling the epoch loops into single kernels on CPU
     (``jreg/_xla_flags.py``) a block step costs 0.25 µs, and smaller Gram blocks waste
     less on partly used blocks and rank-``B`` updates: blocks of 4 were faster than 8
-    on 13 of 16 Gram-variant paths, by 6 % at the median (``benchmarks/ab_cd_block.py``;
+    on 13 of 16 Gram-variant paths, by 6 % at the median (``benchmarks/ab_cd_settings.py``;
     3–14 % on most designs of up to 400 features, mixed on larger ones). The residual
     variant (wide designs) was 7–20 % slower with 4 in a first run, mixed in the
     script's, and keeps 8. On accelerators every block step is a chain of kernel
