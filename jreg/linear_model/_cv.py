@@ -113,7 +113,7 @@ def _fold_prepared_gram(x, y, sw, grams, *, fit_intercept):
     x0, xm, total = _centred(x, sw, fit_intercept)
     y0, ym, _ = _centred(y, sw, fit_intercept)
     gram, test_grams = grams
-    xty = (sw * y0) @ x0  # (not a transposed product: see _cd.tmatvec)
+    xty = (sw * y0) @ x0  # (not x0.T @ …: a transpose on XLA's CPU, see _cd.init_aux)
     yy = jnp.vdot(sw * y0, y0)
     sx = sw @ x0
     sy = jnp.vdot(sw, y0)

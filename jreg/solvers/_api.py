@@ -185,8 +185,6 @@ def path_from_prepared(prep, alphas, l1_ratio, w0, tol, max_iter, *, positive, s
     dtype = w0.dtype
     if isinstance(settings, _cd.CDSettings):
         op = _cd.with_float32_gram(op, settings)
-    elif settings.finish is not None:
-        finish_op = _cd.with_float32_gram(op, settings.finish)
     tol_abs = jnp.asarray(tol, dtype) * op.yy
     if isinstance(settings, _pg.FistaSettings):  # every alpha at once
         a, b = alphas * l1_ratio * s, alphas * (1.0 - l1_ratio) * s
@@ -202,6 +200,7 @@ def path_from_prepared(prep, alphas, l1_ratio, w0, tol, max_iter, *, positive, s
                                 settings=settings)
             w, gap, n_iter = st.w, st.gap, st.n_iter
         if settings.finish is not None and stage != "fista":
+            finish_op = _cd.with_float32_gram(op, settings.finish)
             w, gap, n_iter = _pg.finish_with_cd(finish_op, w, gap, n_iter, a, b, tol_abs,
                                                 max_iter, positive=positive,
                                                 settings=settings.finish)

@@ -174,18 +174,11 @@ def n_features(op):
     return op.norms2.shape[0]
 
 
-def tmatvec(a, v):
-    """``aᵀv`` for a matrix ``a`` and a vector ``v``, written ``v @ a``.
-
-    XLA's CPU backend runs ``a.T @ v`` as a transpose of ``a`` followed by a product
-    (10000×2000: 54 ms), but ``v @ a`` as one pass over ``a`` (3.2 ms).
-    """
-    return v @ a
-
-
 def init_aux(op, w):
     """``R = y − Xw`` (residual op) or ``Qw`` (Gram op), exactly (never from ``gram_lo``)."""
     if isinstance(op, ResidualOp):
+        # `v @ A`, not `A.T @ v`: XLA's CPU runs the latter as a transpose of A and a
+        # product (10000x2000: 54 against 3.2 ms; docs/design/solvers.md)
         return op.y - w @ op.xt
     return op.gram @ w
 

@@ -88,7 +88,7 @@ def _largest_eigenvalue(op, iters):
     def apply(v):
         if isinstance(op, _cd.GramOp):
             return op.gram @ v
-        return op.xt @ _cd.tmatvec(op.xt, v)
+        return op.xt @ (v @ op.xt)  # (not op.xt.T @ v: a transpose on XLA's CPU)
 
     # a fixed pseudo-random start: almost surely not orthogonal to the top eigenvector
     # (a structured start such as all-ones is, e.g. for negatively correlated columns)
