@@ -77,6 +77,16 @@ class CDSettings(NamedTuple):
         float32 copy of ``Q`` (the gap is still certified in float64); ``None``
         (default): on CPU for problems of at least 256 features (see
         :func:`with_float32_gram`).
+
+    Examples:
+      >>> import numpy as np
+      >>> from jreg.solvers import CDSettings, enet_path_solve
+      >>> rng = np.random.default_rng(0)
+      >>> X, y = rng.standard_normal((50, 5)), rng.standard_normal(50)
+      >>> settings = CDSettings(block=8, float32_gram=False)
+      >>> res = enet_path_solve(X, y, np.array([0.1, 0.01]), tol=1e-10, settings=settings)
+      >>> bool(np.all(res.converged))
+      True
     """
 
     block: int | None = None
