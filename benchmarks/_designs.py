@@ -1,4 +1,5 @@
-"""The benchmark designs of ``bench_linear_model.py`` and ``profile_cv.py``."""
+"""The benchmark designs shared by the linear-model scripts (``bench_linear_model.py``,
+``profile_cv.py``, ``cv_floor.py``, ``ab_cd_settings.py``)."""
 
 import numpy as np
 from sklearn.datasets import load_diabetes

@@ -8,12 +8,14 @@
 # solver="cd"; default, the default solver="auto" with 5-fold LassoCV / one path;
 # cvprofile, where the CV's time goes; narrowab, the same without FISTA's narrowing to
 # its uncertified columns; autotune, float32 without GEMM autotuning; host, the host
-# work of a tall fit; cpu16, the CV profile on the machine's CPU cores; xlaflag16, the
-# A/B of the XLA flag import jreg sets, on those cores; and tests, the FISTA/auto tests
-# on the GPU: run only when named)
+# work of a tall fit; cpu16, the CV profile on the machine's CPU cores; cvfloor16, the
+# least a 5-fold CV can cost on those cores (cv_floor.py); xlaflag16, the A/B of the XLA
+# flag import jreg sets, on those cores; and tests, the FISTA/auto tests on the GPU: run
+# only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s, xlaflag16 150 s; one
+# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
+# 150 s; one
 # device command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
@@ -130,6 +132,12 @@ if part cpu16; then
   JAX_PLATFORMS=cpu timeout 150 python3 benchmarks/profile_cv.py \
     --problems tall,mid,wide,diabetes > "$OUT/cv_profile_cpu_cores.md" 2>&1
   echo "cv profile cpu: exit $?"
+fi
+if part cvfloor16; then
+  # the floor of a 5-fold CV (Gram matrix + the folds' best schedule) on the CPU cores
+  JAX_PLATFORMS=cpu timeout 200 python3 benchmarks/cv_floor.py --repeats 3 \
+    > "$OUT/cv_floor_cpu_cores.md" 2>&1
+  echo "cv floor cpu: exit $?"
 fi
 if part xlaflag16; then
   # paths with and without the XLA flag of jreg/_xla_flags.py, on the CPU cores
