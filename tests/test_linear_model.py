@@ -621,6 +621,47 @@ def test_cv_folds_run_in_threads_give_the_one_program_result(monkeypatch, name, 
     np.testing.assert_allclose(cold.mse_path_, one.mse_path_, rtol=1e-8)
 
 
+@pytest.mark.parametrize("cv", ["kfold", "shuffle"])
+def test_cv_threaded_fold_programs_read_only_their_test_rows(monkeypatch, cv):
+    """With one program per fold (threads), the passes over the whole design (centring,
+    ``Xᵀy``) are made once, with the Gram matrix: no fold program computes an array the
+    size of the design (each did, until 2026-11-27: tall 10000×2000, ~0.1 s a fold)."""
+    import jax
+    import jax.extend
+    from sklearn.model_selection import ShuffleSplit
+
+    from jreg.linear_model import _cv
+
+    calls = []
+    pick_jit = _cv.pick_jit
+
+    def recording(*args, **kwargs):
+        fn = pick_jit(*args, **kwargs)
+
+        def call(*a, **k):
+            calls.append((fn, a, k))
+            return fn(*a, **k)
+
+        return call
+
+    monkeypatch.setattr(_cv, "pick_jit", recording)
+    x, y = DATA["tall"]
+    folds = KFold(3) if cv == "kfold" else ShuffleSplit(3, test_size=0.3, random_state=0)
+    jl.LassoCV(cv=folds, alphas=4, n_jobs=2).fit(x, y)
+    assert len(calls) == 3  # one program per fold
+
+    def shapes(jaxpr):
+        for eqn in jaxpr.eqns:
+            yield from (tuple(getattr(v.aval, "shape", ())) for v in eqn.outvars)
+            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+                yield from shapes(sub)
+
+    for fn, a, k in calls:
+        found = set(shapes(fn.trace(*a, **k).jaxpr.jaxpr))
+        assert (x.shape[1], x.shape[1]) in found  # the fold's Gram matrix: shapes are read
+        assert x.shape not in found and x.shape[::-1] not in found, sorted(found)
+
+
 def test_fold_workers_follow_n_jobs(monkeypatch):
     import os
 
