@@ -678,6 +678,16 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
 
     assert workers(None, 5, gram=True, n_features=p_max) == 2
     assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram, 2 cores
+    # no Gram matrix: up to _MAX_FOLDS_AT_ONCE folds all at once, more: one per core
+    assert _cv._MAX_FOLDS_AT_ONCE == 5
+    assert workers(None, 3) == 3
+    assert workers(None, 5) == 5
+    assert workers(None, 6) == 2
+    assert workers(None, 5, size=big - 1) == 1  # tiny: one program
+    # temporaries capped at _MAX_THREADED_BYTES: (2 copies of n_train x p float64)
+    assert workers(None, 5, size=_cv._MAX_THREADED_BYTES // (2 * 8 * 3)) == 3
+    assert workers(None, 5, size=_cv._MAX_THREADED_BYTES // 8) == 1
+    assert workers(5, 5, size=_cv._MAX_THREADED_BYTES // 8) == 5  # explicit: honoured
     cores = 6
     assert workers(None, 5) == 5
     assert workers(None, 8) == 6
