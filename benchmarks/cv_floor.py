@@ -13,14 +13,19 @@ benchmark designs,
   rows centred, operator prebuilt), and folds 0 and 1 run at once by two threads (their
   wall time over the longer one's alone: 1.0 where two cores run two folds at full
   speed),
+* the refit at ``alpha_`` inside a warm ``LassoCV(cv=KFold(5)).fit`` (``ElasticNet._fit``,
+  which ``LassoCV`` calls once), and that fit's own time,
 
-and prints the floor ``(Gram + makespan of the folds' CD on c cores) / path``: what a
-5-fold CV would cost if it did nothing but the Gram matrix and the folds' coordinate
-descent, the folds spread over ``c`` cores in the best way. A fold's coordinate descent is
-one sequential chain (alpha after alpha, epoch after epoch), so it runs on one core, and
-with 5 folds on 2 cores one core runs at least 3 of them. Next to it, a measured warm
-``LassoCV(cv=KFold(5)).fit`` / path.
-Medians of ``--repeats`` warm calls, each blocked on.
+and prints the floor ``(Gram + max(Σ fold CD / c, longest fold CD) + refit) / path``
+for ``c`` cores: what a 5-fold CV would cost if it did nothing but the Gram matrix, the
+folds' coordinate descent and the refit, with the folds shared perfectly between the
+cores. A fold's coordinate descent is one sequential chain (alpha after alpha, epoch
+after epoch): it runs on one core at a time, so no schedule beats the longest fold, or
+the total over the cores (time-sliced threads, ``LassoCV``'s default without a Gram
+matrix, can reach it; whole folds per core cannot beat 3 of 5 folds on 2 cores). The
+floor also assumes two folds side by side run at full speed (the pair column says
+whether they do). Next to it, the measured ``LassoCV`` fit / path. Medians of
+``--repeats`` warm calls, each blocked on.
 
 Usage::
 
@@ -32,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import itertools
 import os
 import platform
 import threading
@@ -62,26 +66,16 @@ from sklearn.linear_model import _coordinate_descent as sk_cd  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
 import jreg.linear_model as jl  # noqa: E402
+from jreg.linear_model import _coordinate_descent  # noqa: E402
 from jreg.solvers import CDSettings, _api  # noqa: E402
 
 N_FOLDS = 5
 
 
-def makespan(times, cores):
-    """The least time in which ``cores`` cores run jobs of these ``times`` (each job on one
-    core): every assignment for small cases, else longest-first onto the least loaded."""
-    if cores ** len(times) <= 100_000:
-        best = float("inf")
-        for assign in itertools.product(range(cores), repeat=len(times)):
-            loads = [0.0] * cores
-            for job, core in zip(times, assign, strict=True):
-                loads[core] += job
-            best = min(best, max(loads))
-        return best
-    loads = [0.0] * cores
-    for job in sorted(times, reverse=True):
-        loads[loads.index(min(loads))] += job
-    return max(loads)
+def shared_time(times, cores):
+    """The least time in which ``cores`` cores run sequential jobs of these ``times``
+    when a job may move between cores but runs on one at a time."""
+    return max(sum(times) / cores, max(times))
 
 
 def median_time(call, repeats):
@@ -153,10 +147,24 @@ def measure(x, y, repeats):
     out["folds"], out["fold epochs"] = folds, fold_epochs
     out["pair"] = pair_time(calls[:2], repeats) / max(folds[:2])
 
+    refits = []
+    fit = _coordinate_descent.ElasticNet._fit
+
+    def timed_fit(*args, **kwargs):
+        start = time.perf_counter()
+        result = fit(*args, **kwargs)  # coef_ is on the host: the refit has finished
+        refits.append(time.perf_counter() - start)
+        return result
+
     def cv():
         return jl.LassoCV(cv=KFold(N_FOLDS), tol=ARGS.tol, max_iter=100000).fit(x, y).coef_
 
-    out["cv"] = median_time(cv, repeats)
+    _coordinate_descent.ElasticNet._fit = timed_fit
+    try:
+        out["cv"] = median_time(cv, repeats)
+    finally:
+        _coordinate_descent.ElasticNet._fit = fit
+    out["refit"] = float(np.median(refits[1:]))
     return out
 
 
@@ -172,18 +180,20 @@ def main():
     floors = sorted({1, 2, cores})
     head = " | ".join(f"floor, {c} core{'s' if c > 1 else ''}" for c in floors)
     print("| problem | path (s) | its CD (s) | Gram (s) | fold CD (s, each) | fold / path "
-          f"epochs | two folds at once / alone | {head} | LassoCV fit / path |")
-    print("|---|---|---|---|---|---|---|" + "---|" * len(floors) + "---|")
+          f"epochs | two folds at once / alone | refit (s) | {head} | LassoCV fit / path |")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * len(floors) + "---|")
     data = problems(quick=False)
     for name in ARGS.problems.split(","):
         x, y = (a.astype(np.float64) for a in data[name])
         m = measure(x, y, ARGS.repeats)
-        cells = " | ".join(f"{(m['gram'] + makespan(m['folds'], c)) / m['path']:.2f}"
-                           for c in floors)
+        cells = " | ".join(
+            f"{(m['gram'] + shared_time(m['folds'], c) + m['refit']) / m['path']:.2f}"
+            for c in floors)
         each = ", ".join(f"{t:.3g}" for t in m["folds"])
         epochs = f"{np.mean(m['fold epochs']):.0f} / {m['epochs']}"
         print(f"| {name} {x.shape[0]}x{x.shape[1]} | {m['path']:.3g} | {m['cd']:.3g} | "
-              f"{m['gram']:.3g} | {each} | {epochs} | {m['pair']:.2f} | {cells} | "
+              f"{m['gram']:.3g} | {each} | {epochs} | {m['pair']:.2f} | {m['refit']:.3g} | "
+              f"{cells} | "
               f"{m['cv'] / m['path']:.2f} |", flush=True)
 
 
