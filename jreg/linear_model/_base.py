@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+from threadpoolctl import ThreadpoolController
 
 from jreg._precision import full_precision
 
@@ -215,8 +216,27 @@ def alpha_grid(X, y, *, Xy=None, l1_ratio=1.0, fit_intercept=True, eps=1e-3, n_a
     return grid_from_max(xy_max, n_samples, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas)
 
 
+_BLAS = []  # the process's ThreadpoolController, made on first use (~8 ms)
+
+
+def _one_blas_thread():
+    """A context in which numpy's BLAS runs on one thread.
+
+    After a multithreaded call OpenBLAS keeps a worker spinning on a core for ~0.1 s
+    (2-core CPU: 95 ms of CPU time after one ``Xᵀy`` of 2000×400), which the compiled
+    solver that runs next then lacks: a 5-fold ``LassoCV`` on that design, whose CV
+    program takes ~50 ms, ran 1.4x slower after it. Multithreading such a
+    matrix–vector product gains less than that (it is bound by memory).
+    """
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
 def _xy_max(X, y, *, Xy=None, fit_intercept=True, sample_weight=None, positive=False):
-    """:func:`alpha_grid`'s numerator in numpy, with scikit-learn's arithmetic."""
+    """:func:`alpha_grid`'s numerator in numpy, with scikit-learn's arithmetic (on one BLAS
+    thread, see :func:`_one_blas_thread`: scikit-learn's own grid may round differently
+    in the last bit with several)."""
     if Xy is not None:
         xyw = np.asarray(Xy)
     else:
@@ -227,13 +247,13 @@ def _xy_max(X, y, *, Xy=None, fit_intercept=True, sample_weight=None, positive=F
             yw = y
         else:
             yw = y * (sample_weight.reshape(-1, 1) if y.ndim > 1 else sample_weight)
+        with _one_blas_thread():
+            xyw = X.T @ yw
         if fit_intercept:
             if y.ndim > 1:
-                xyw = X.T @ yw - x_mean[:, None] * np.sum(yw, axis=0)
+                xyw = xyw - x_mean[:, None] * np.sum(yw, axis=0)
             else:
-                xyw = X.T @ yw - x_mean * np.sum(yw, axis=0)
-        else:
-            xyw = X.T @ yw
+                xyw = xyw - x_mean * np.sum(yw, axis=0)
     if xyw.ndim == 1:
         xyw = xyw[:, np.newaxis]
     return max(0, np.max(xyw)) if positive else np.sqrt(np.max(np.sum(xyw**2, axis=1)))
