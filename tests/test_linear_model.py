@@ -501,12 +501,54 @@ def test_cv_vmap_batching_equals_map_batching(solver, gram):
         out[batch] = _cv._cv_mse_jits[-1](
             jnp.asarray(x), jnp.asarray(y), jnp.ones(len(y)), *padded, jnp.asarray(alphas),
             jnp.asarray(ratios), jnp.asarray(tol), jnp.asarray(max_iter, jnp.int32),
-            fit_intercept=True, positive=False, gram=gram, partition=gram,
+            fit_intercept=True, positive=False, gram=gram, partition=gram, complement=True,
             settings=settings, batch=batch,
         )[0]
     np.testing.assert_allclose(np.asarray(out["vmap"][0]), np.asarray(out["map"][0]), rtol=rtol)
     assert np.all(np.asarray(out["map"][1]))
     assert np.all(np.asarray(out["vmap"][1]))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("splitter", ["timeseries", "train_size"])
+def test_cv_gram_folds_that_do_not_train_on_all_other_rows_match_sklearn(splitter, n_jobs):
+    """A fold's Gram matrix is the full one minus its test block only when it trains on
+    every row it does not test on. ``TimeSeriesSplit`` and a ``train_size`` that leaves
+    rows out do not: those folds use their own training rows (they were solved on the
+    wrong rows until 2026-11-27: ``mse_path_`` 17-64 % off scikit-learn's)."""
+    from sklearn.model_selection import ShuffleSplit, TimeSeriesSplit
+
+    from jreg.linear_model import _cv
+
+    x, y = correlated_design(120, 6, 3)  # n_train > p: the Gram variant
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    folds = (TimeSeriesSplit(3) if splitter == "timeseries"
+             else ShuffleSplit(3, train_size=0.4, test_size=0.3, random_state=0))
+    assert not _cv._trains_complement_tests(list(folds.split(x)), len(y))
+    kw = dict(cv=folds, alphas=12, tol=1e-12, max_iter=100000)
+    mine = jl.LassoCV(**kw, n_jobs=n_jobs).fit(x, y, sample_weight=sw)
+    ref = sk.LassoCV(**kw).fit(x, y, sample_weight=sw)
+    np.testing.assert_allclose(mine.mse_path_, ref.mse_path_, rtol=1e-7)
+    assert mine.alpha_ == ref.alpha_
+    np.testing.assert_allclose(mine.coef_, ref.coef_, atol=1e-7)
+
+
+def test_trains_complement_tests():
+    from sklearn.model_selection import KFold as KF
+    from sklearn.model_selection import LeaveOneOut, ShuffleSplit
+
+    from jreg.linear_model import _cv
+
+    x = np.zeros((20, 2))
+    assert _cv._trains_complement_tests(list(KF(4).split(x)), 20)
+    assert _cv._trains_complement_tests(list(LeaveOneOut().split(x)), 20)
+    assert _cv._trains_complement_tests(
+        list(ShuffleSplit(3, test_size=0.3, random_state=0).split(x)), 20)
+    assert not _cv._trains_complement_tests(
+        list(ShuffleSplit(3, train_size=0.5, test_size=0.3, random_state=0).split(x)), 20)
+    rows = np.arange(20)
+    assert not _cv._trains_complement_tests([(rows[:15], rows[10:])], 20)  # overlap
+    assert not _cv._trains_complement_tests([(rows[:10], rows[12:])], 20)  # rows left out
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -532,7 +574,7 @@ def test_cv_gram_from_test_blocks_equals_global_gram(fit_intercept):
             jnp.asarray(x), jnp.asarray(y), jnp.asarray(sw), *padded, jnp.asarray(alphas),
             jnp.asarray([1.0]), jnp.asarray(1e-13), jnp.asarray(100000, jnp.int32),
             fit_intercept=fit_intercept, positive=False, gram=True, partition=partition,
-            settings=_cd.CDSettings(), batch="map",
+            complement=True, settings=_cd.CDSettings(), batch="map",
         )
     (mse_a, conv_a, *_), gram_a = out[False]
     (mse_b, conv_b, *_), gram_b = out[True]

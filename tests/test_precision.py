@@ -105,8 +105,11 @@ def test_every_compile_tier_traces_full_precision_products(data):
         _assert_all_highest(version, x)
 
 
-@pytest.mark.parametrize(("gram", "partition"), [(True, True), (True, False), (False, False)])
-def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram, partition):
+@pytest.mark.parametrize(("gram", "partition", "complement"),
+                         [(True, True, True), (True, False, True), (True, False, False),
+                          (False, False, True)])
+def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram, partition,
+                                                                 complement):
     x, y = data
     folds = [(np.arange(6, 12), np.arange(6)), (np.arange(6), np.arange(6, 12))]
     padded = [jnp.asarray(a) for a in _cv._pad_folds(folds, None, 12, np.float32)]
@@ -114,7 +117,8 @@ def test_cv_and_fold_ridge_programs_trace_full_precision_products(data, gram, pa
     alphas = jnp.asarray([[0.3, 0.1]], jnp.float32)
     ratios = jnp.asarray([1.0], jnp.float32)
     cv = functools.partial(_cv._cv_mse_jits[-1], fit_intercept=True, positive=False,
-                           gram=gram, partition=partition, settings=CDSettings(),
+                           gram=gram, partition=partition, complement=complement,
+                           settings=CDSettings(),
                            batch="map")
     _assert_all_highest(
         lambda x, y: cv(x, y, sw, *padded, alphas, ratios, jnp.float32(1e-4),

@@ -55,6 +55,18 @@ def _pad_folds(folds, sample_weight, n_samples, dtype):
     return train_idx, train_w, test_idx, test_w, test_mse_w
 
 
+def _trains_complement_tests(folds, n_samples):
+    """Whether every fold trains on exactly the rows it does not test on (``KFold``,
+    ``ShuffleSplit`` without ``train_size``, ...): only then is its Gram matrix the full
+    one minus its test block. Not for ``TimeSeriesSplit`` or a ``train_size`` that
+    leaves rows out (each such fold computes its Gram matrix from its training rows)."""
+    for train, test in folds:
+        rows = np.concatenate([np.asarray(train), np.asarray(test)])
+        if len(rows) != n_samples or not np.array_equal(np.sort(rows), np.arange(n_samples)):
+            return False
+    return True
+
+
 def _test_sets_partition(folds, n_samples, n_features, max_bytes=2**29):
     """Whether every row is in exactly one test set (``KFold``, ``GroupKFold``, ...) and
     the fold Gram blocks ``X_testᵀ S X_test`` fit in ``max_bytes`` (float64) together."""
@@ -159,13 +171,15 @@ def _fold_prepared_gram(x, y, grams, *, fit_intercept):
 
 def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, l1_ratios, tol,
             max_iter, start=None, grams=None, *, fit_intercept, positive, gram, partition,
-            settings, batch, keep_coefs=False, stage="all"):
+            complement, settings, batch, keep_coefs=False, stage="all"):
     """Per fold, ratio and alpha: test MSE, convergence, gap and gap tolerance; with
     ``keep_coefs`` also the coefficients ``(folds, ratios, alphas, p)`` (else ``None``),
     which start the refit. Second output: the full data's centred Gram matrix (or None).
     ``stage`` and ``start`` (a :class:`SolverResult` of ``(folds, ratios, alphas)``
     problems) as in :func:`jreg.solvers._api.run_staged`. With ``gram``, ``grams`` are
-    :func:`_fold_grams`' output for these folds, computed here when ``None``.
+    :func:`_fold_grams`' output for these folds, computed here when ``None``; the folds'
+    Gram matrices are ``G`` minus their test blocks where every fold trains on the rows
+    it does not test on (``complement``), else computed from their training rows.
     """
     dtype = x.dtype
     p = x.shape[1]
@@ -179,10 +193,10 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
 
     def fold(args):
         k, tr_idx, tr_w, te_idx, te_w, te_mse_w, fold_start = args
-        if gram:
+        if gram and complement:
             prep = fold_gram(k, te_idx, te_w)
         else:
-            px = prepare_x(x[tr_idx], tr_w, fit_intercept=fit_intercept, gram=False)
+            px = prepare_x(x[tr_idx], tr_w, fit_intercept=fit_intercept, gram=gram)
             prep = prepare_y(px, y[tr_idx], tr_w, fit_intercept=fit_intercept)
         x_test, y_test = x[te_idx], y[te_idx]
 
@@ -205,8 +219,8 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
 
 _cv_mse_jits = jit_by_size(
     _cv_mse,
-    ("fit_intercept", "positive", "gram", "partition", "settings", "batch", "keep_coefs",
-     "stage"),
+    ("fit_intercept", "positive", "gram", "partition", "complement", "settings", "batch",
+     "keep_coefs", "stage"),
 )
 
 # fold coefficients kept on the device for the refit's start: at most this many values
@@ -415,7 +429,9 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         keep_coefs = len(folds) * alphas.size * n_features <= _MAX_KEPT_COEFS
         settings = resolve_settings(self.solver, None)
         batch = default_batch()
-        partition = use_gram and _test_sets_partition(folds, n_samples, n_features)
+        complement = _trains_complement_tests(folds, n_samples)
+        partition = use_gram and complement and _test_sets_partition(folds, n_samples,
+                                                                     n_features)
         weights = _base.to_jax(np.ones(n_samples, dtype) if sw is None else sw, dtype)
         shared = (x_device, _base.to_jax(y, dtype), weights)
         # device_put, not jnp.asarray: on a GPU each jnp.asarray of a numpy array ran an
@@ -430,7 +446,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         out, full_gram = _solve_folds(
             shared, per_fold, rest, workers=workers, size=n_train_max * n_features,
             fit_intercept=self.fit_intercept, positive=self.positive, gram=use_gram,
-            settings=settings, batch=batch, partition=partition, keep_coefs=keep_coefs)
+            settings=settings, batch=batch, partition=partition, complement=complement,
+            keep_coefs=keep_coefs)
         mse, converged, gaps, tols, fold_coefs = out
         mse = np.asarray(mse, dtype=np.float64)  # (folds, ratios, alphas)
         if not np.any(np.isfinite(mse.mean(axis=0))):
