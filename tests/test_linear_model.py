@@ -702,6 +702,7 @@ def test_cv_threaded_fold_programs_read_only_their_test_rows(monkeypatch, cv):
         found = set(shapes(fn.trace(*a, **k).jaxpr.jaxpr))
         assert (x.shape[1], x.shape[1]) in found  # the fold's Gram matrix: shapes are read
         assert x.shape not in found and x.shape[::-1] not in found, sorted(found)
+        assert (len(y),) not in found, sorted(found)  # nor re-centres y
 
 
 def test_fold_workers_follow_n_jobs(monkeypatch):
@@ -730,6 +731,8 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
     assert workers(None, 5, size=_cv._MAX_THREADED_BYTES // (2 * 8 * 3)) == 3
     assert workers(None, 5, size=_cv._MAX_THREADED_BYTES // 8) == 1
     assert workers(5, 5, size=_cv._MAX_THREADED_BYTES // 8) == 5  # explicit: honoured
+    assert _cv._fold_workers(None, 5, gram=False, n_features=10, itemsize=4,
+                             size=_cv._MAX_THREADED_BYTES // (2 * 8 * 3)) == 5  # float32
     cores = 6
     assert workers(None, 5) == 5
     assert workers(None, 8) == 6

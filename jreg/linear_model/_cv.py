@@ -254,15 +254,16 @@ _MAX_FOLDS_AT_ONCE = 5
 _MAX_THREADED_BYTES = 2**31
 
 
-def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
+def _fold_workers(n_jobs, n_folds, *, gram, n_features, size, itemsize=8):
     """Threads that run the folds' programs at once on CPU. ``n_jobs``: a positive count,
     or joblib's negative convention (``-1``: every core, ``-2``: all but one); ``None``:
     every core where that is faster (``size = n_train·p`` at least
     ``_MIN_THREADED_SIZE``, and no Gram matrix, one of at most
     ``_MAX_THREADED_GRAM_FEATURES`` features, or at least ``_MIN_CORES_LARGE_GRAM``
     cores), and without a Gram matrix every fold when they number at most
-    ``_MAX_FOLDS_AT_ONCE``; no more than their temporaries allow in
-    ``_MAX_THREADED_BYTES``; else 1. Never more than the folds; ``1``: one program."""
+    ``_MAX_FOLDS_AT_ONCE``; no more than their temporaries (of ``itemsize`` bytes per
+    value) allow in ``_MAX_THREADED_BYTES``; else 1. Never more than the folds; ``1``:
+    one program."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
     if n_jobs is None:
@@ -272,7 +273,7 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size):
         n_jobs = cores if faster else 1
         if faster and not gram and n_folds <= _MAX_FOLDS_AT_ONCE:
             n_jobs = max(n_jobs, n_folds)
-        held = 4 * 8 * n_features**2 if gram else 2 * 8 * size
+        held = itemsize * (4 * n_features**2 if gram else 2 * size)
         n_jobs = min(n_jobs, max(1, _MAX_THREADED_BYTES // held))
     elif n_jobs < 0:
         n_jobs = cores + 1 + n_jobs
@@ -442,7 +443,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         workers = 1
         if batch == "map":  # CPU (accelerators run every fold at once in one program)
             workers = _fold_workers(self.n_jobs, len(folds), gram=use_gram,
-                                    n_features=n_features, size=n_train_max * n_features)
+                                    n_features=n_features, size=n_train_max * n_features,
+                                    itemsize=np.dtype(_base.jax_dtype(dtype)).itemsize)
         out, full_gram = _solve_folds(
             shared, per_fold, rest, workers=workers, size=n_train_max * n_features,
             fit_intercept=self.fit_intercept, positive=self.positive, gram=use_gram,
