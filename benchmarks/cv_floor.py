@@ -13,19 +13,22 @@ benchmark designs,
   rows centred, operator prebuilt), and folds 0 and 1 run at once by two threads (their
   wall time over the longer one's alone: 1.0 where two cores run two folds at full
   speed),
-* the refit at ``alpha_`` inside a warm ``LassoCV(cv=KFold(5)).fit`` (``ElasticNet._fit``,
-  which ``LassoCV`` calls once), and that fit's own time,
+* the refit's coordinate descent: the full data's problem at the ``alpha_`` a warm
+  ``LassoCV(cv=KFold(5)).fit`` picks, from the mean of the folds' solutions there (as
+  ``LassoCV`` starts it), on the prebuilt operator; and that fit's own time,
 
-and prints the floor ``(Gram + max(Σ fold CD / c, longest fold CD) + refit) / path``
-for ``c`` cores: what a 5-fold CV would cost if it did nothing but the Gram matrix, the
-folds' coordinate descent and the refit, with the folds shared perfectly between the
-cores. A fold's coordinate descent is one sequential chain (alpha after alpha, epoch
-after epoch): it runs on one core at a time, so no schedule beats the longest fold, or
-the total over the cores (time-sliced threads, ``LassoCV``'s default without a Gram
-matrix, can reach it; whole folds per core cannot beat 3 of 5 folds on 2 cores). The
-floor also assumes two folds side by side run at full speed (the pair column says
-whether they do). Next to it, the measured ``LassoCV`` fit / path. Medians of
-``--repeats`` warm calls, each blocked on.
+and prints the floor ``(Gram + max(Σ fold CD / c, longest fold CD) + refit CD) / path``
+with the folds on ``c`` cores: what a 5-fold CV would cost if it did nothing but the
+Gram matrix (timed as XLA runs it, on every core), the folds' coordinate descent and
+the refit's, with the folds shared perfectly between the cores, and no set-up, test
+predictions, dispatch or host work (each part is still one compiled call of its own,
+with its dispatch). A fold's coordinate descent is one sequential chain (alpha after
+alpha, epoch after epoch): it runs on one core at a time, so no schedule beats the
+longest fold, or the total over the cores (time-sliced threads, ``LassoCV``'s default
+without a Gram matrix, can reach it; whole folds per core cannot beat 3 of 5 folds on
+2 cores). The floor also assumes two folds side by side run at full speed (the pair
+column says whether they do). Next to it, the measured ``LassoCV`` fit / path. Medians
+of ``--repeats`` warm calls, each blocked on.
 
 Usage::
 
@@ -66,7 +69,6 @@ from sklearn.linear_model import _coordinate_descent as sk_cd  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
 import jreg.linear_model as jl  # noqa: E402
-from jreg.linear_model import _coordinate_descent  # noqa: E402
 from jreg.solvers import CDSettings, _api  # noqa: E402
 
 N_FOLDS = 5
@@ -104,18 +106,19 @@ def pair_time(calls, repeats):
     return float(np.median(times))
 
 
-def cd_only(x, y, alphas, gram):
-    """A call running the compiled path over a prebuilt operator, and its result."""
+def cd_only(x, y, alphas, gram, w0=None):
+    """A call running the compiled path over a prebuilt operator from ``w0`` (default
+    zero), its epochs and its coefficients."""
     n, p = x.shape
+    w0 = np.zeros(p) if w0 is None else w0
     prep = jax.jit(lambda x, y: _api.prepare(x, y, np.ones(n), fit_intercept=True,
                                              gram=gram))(x, y)
-    run = jax.jit(lambda prep, alphas: _api.path_from_prepared(
-        prep, alphas, 1.0, np.zeros(p), ARGS.tol, 100000, positive=False,
-        settings=CDSettings()))
-    res = jax.block_until_ready(run(prep, alphas))
+    run = jax.jit(lambda prep, alphas, w0: _api.path_from_prepared(
+        prep, alphas, 1.0, w0, ARGS.tol, 100000, positive=False, settings=CDSettings()))
+    res = jax.block_until_ready(run(prep, alphas, w0))
     if not bool(np.all(res.converged)):
         raise SystemExit("a coordinate-descent path did not reach the gap")
-    return (lambda: run(prep, alphas)), int(np.sum(res.n_iter))
+    return (lambda: run(prep, alphas, w0)), int(np.sum(res.n_iter)), np.asarray(res.coef)
 
 
 def measure(x, y, repeats):
@@ -136,35 +139,24 @@ def measure(x, y, repeats):
         out["gram"] = median_time(lambda: gram_fn(xc), repeats)
     else:
         out["gram"] = 0.0
-    call, out["epochs"] = cd_only(x, y, alphas, gram)
+    call, out["epochs"], _ = cd_only(x, y, alphas, gram)
     out["cd"] = median_time(call, repeats)
-    folds, fold_epochs, calls = [], [], []
+    folds, fold_epochs, calls, fold_coefs = [], [], [], []
     for train, _ in KFold(N_FOLDS).split(x):
-        call, epochs = cd_only(x[train], y[train], alphas, gram)
+        call, epochs, coefs = cd_only(x[train], y[train], alphas, gram)
         folds.append(median_time(call, repeats))
         fold_epochs.append(epochs)
         calls.append(call)
+        fold_coefs.append(coefs)
     out["folds"], out["fold epochs"] = folds, fold_epochs
     out["pair"] = pair_time(calls[:2], repeats) / max(folds[:2])
 
-    refits = []
-    fit = _coordinate_descent.ElasticNet._fit
-
-    def timed_fit(*args, **kwargs):
-        start = time.perf_counter()
-        result = fit(*args, **kwargs)  # coef_ is on the host: the refit has finished
-        refits.append(time.perf_counter() - start)
-        return result
-
-    def cv():
-        return jl.LassoCV(cv=KFold(N_FOLDS), tol=ARGS.tol, max_iter=100000).fit(x, y).coef_
-
-    _coordinate_descent.ElasticNet._fit = timed_fit
-    try:
-        out["cv"] = median_time(cv, repeats)
-    finally:
-        _coordinate_descent.ElasticNet._fit = fit
-    out["refit"] = float(np.median(refits[1:]))
+    model = jl.LassoCV(cv=KFold(N_FOLDS), tol=ARGS.tol, max_iter=100000)
+    out["cv"] = median_time(lambda: model.fit(x, y).coef_, repeats)
+    best = int(np.argmin(np.abs(alphas - model.alpha_)))
+    start = np.mean([c[best] for c in fold_coefs], axis=0)
+    call, _, _ = cd_only(x, y, alphas[best:best + 1], gram, w0=start)
+    out["refit"] = median_time(call, repeats)
     return out
 
 
@@ -178,9 +170,9 @@ def main():
     print(f"- float64, tol={ARGS.tol:g}, 100 alphas, KFold({N_FOLDS}); medians of "
           f"{ARGS.repeats} warm calls\n")
     floors = sorted({1, 2, cores})
-    head = " | ".join(f"floor, {c} core{'s' if c > 1 else ''}" for c in floors)
+    head = " | ".join(f"floor, folds on {c} core{'s' if c > 1 else ''}" for c in floors)
     print("| problem | path (s) | its CD (s) | Gram (s) | fold CD (s, each) | fold / path "
-          f"epochs | two folds at once / alone | refit (s) | {head} | LassoCV fit / path |")
+          f"epochs | two folds at once / alone | refit CD (s) | {head} | LassoCV fit / path |")
     print("|---|---|---|---|---|---|---|---|" + "---|" * len(floors) + "---|")
     data = problems(quick=False)
     for name in ARGS.problems.split(","):
