@@ -61,8 +61,9 @@ def _trains_complement_tests(folds, n_samples):
     one minus its test block. Not for ``TimeSeriesSplit`` or a ``train_size`` that
     leaves rows out (each such fold computes its Gram matrix from its training rows)."""
     for train, test in folds:
-        rows = np.concatenate([np.asarray(train), np.asarray(test)])
-        if len(rows) != n_samples or not np.array_equal(np.sort(rows), np.arange(n_samples)):
+        rows = np.concatenate([np.asarray(train), np.asarray(test)]).astype(np.intp)
+        # n rows, each once (a count per row: linear, for splitters of many folds)
+        if len(rows) != n_samples or np.any(np.bincount(rows, minlength=n_samples) != 1):
             return False
     return True
 
