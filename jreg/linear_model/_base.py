@@ -216,7 +216,10 @@ def alpha_grid(X, y, *, Xy=None, l1_ratio=1.0, fit_intercept=True, eps=1e-3, n_a
     return grid_from_max(xy_max, n_samples, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas)
 
 
-_BLAS = []  # the process's ThreadpoolController, made on first use (~8 ms)
+@functools.cache
+def _blas_controller():
+    """The process's :class:`threadpoolctl.ThreadpoolController` (made once: ~8 ms)."""
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
@@ -228,9 +231,7 @@ def _one_blas_thread():
     program takes ~50 ms, ran 1.4x slower after it. On one thread the product still
     reads ``X`` once (10000×2000: 47 ms for ``Xᵀy`` and a 3-column ``XᵀY`` together).
     """
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _xy_max(X, y, *, Xy=None, fit_intercept=True, sample_weight=None, positive=False):
