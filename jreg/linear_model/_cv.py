@@ -190,7 +190,8 @@ def _cv_mse(x, y, sw, train_idx, train_w, test_idx, test_w, test_mse_w, alphas, 
             grams = _fold_grams(x, y, sw, test_idx, test_w, fit_intercept=fit_intercept,
                                 partition=partition)
         full_gram = grams[0]
-        fold_gram = _fold_prepared_gram(x, y, grams, fit_intercept=fit_intercept)
+        if complement:
+            fold_gram = _fold_prepared_gram(x, y, grams, fit_intercept=fit_intercept)
 
     def fold(args):
         k, tr_idx, tr_w, te_idx, te_w, te_mse_w, fold_start = args
