@@ -10,12 +10,14 @@
 # its uncertified columns; autotune, float32 without GEMM autotuning; host, the host
 # work of a tall fit; cpu16, the CV profile on the machine's CPU cores; cvfloor16, the
 # least a 5-fold CV can cost on those cores (cv_floor.py); xlaflag16, the A/B of the XLA
-# flag import jreg sets, on those cores; and tests, the FISTA/auto tests on the GPU: run
+# flag import jreg sets, on those cores; fixedstep, cvprofile's wide rows with FISTA's fixed
+# step (the A/B of its adaptive steps); fistacost, what one FISTA iteration costs by width
+# and number of vmapped folds (fista_iteration_cost.py); and tests, the FISTA/auto tests on the GPU: run
 # only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
 # 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
-# 150 s; one
+# 150 s, fistacost 120 s, fixedstep 120 s; one
 # device command may run 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
@@ -112,6 +114,16 @@ if part cvprofile; then
     > "$OUT/cv_profile_gpu_float32.md" 2>&1
   echo "cv profile float32: exit $?"
 fi
+if part fixedstep; then
+  # A/B of FISTA's adaptive steps: cvprofile's wide rows with the fixed step (compare with
+  # part cvprofile of the same call; same boxes and max_iter)
+  timeout 70 python3 benchmarks/profile_cv.py --device gpu --dtype float64 --problems wide \
+    --fixed-step > "$OUT/cv_profile_gpu_float64_fixed_step.md" 2>&1
+  echo "cv profile float64 fixed step: exit $?"
+  timeout 50 python3 benchmarks/profile_cv.py --device gpu --dtype float32 --max-iter 1000 \
+    --problems wide --fixed-step > "$OUT/cv_profile_gpu_float32_fixed_step.md" 2>&1
+  echo "cv profile float32 fixed step: exit $?"
+fi
 if part narrowab; then
   # A/B of FISTA's narrowing to its uncertified columns: cvprofile without it (compare
   # with part cvprofile of the same call; same boxes and max_iter)
@@ -144,6 +156,12 @@ if part xlaflag16; then
   JAX_PLATFORMS=cpu timeout 150 python3 benchmarks/ab_xla_flag.py --rounds 2 --repeats 3 \
     > "$OUT/ab_xla_flag_cpu_cores.md" 2>&1
   echo "xla flag A/B cpu: exit $?"
+fi
+if part fistacost; then
+  # one FISTA iteration's cost on the GPU, path (1) against 5 vmapped folds, by width
+  timeout 120 python3 benchmarks/fista_iteration_cost.py --device gpu --problems wide,tall --widths 100,25 \
+    > "$OUT/fista_iteration_cost_gpu.md" 2>&1
+  echo "fista iteration cost: exit $?"
 fi
 if part tests; then
   # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)

@@ -48,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument("--no-narrow", action="store_true",
                         help="FISTA without narrowing to its uncertified columns (one loop "
                              "over every column, as before 2026-11-27): an A/B of that step")
+    parser.add_argument("--fixed-step", action="store_true",
+                        help="FISTA with the fixed step 1/(margin·λ_max + b) (no adaptive "
+                             "steps, as before 2026-11-27 afternoon): an A/B of that step")
     return parser.parse_args(argv)
 
 
@@ -69,6 +72,9 @@ from jreg.solvers._api import solver_name  # noqa: E402
 
 if ARGS.no_narrow:  # before anything is traced
     _pg._widths = lambda n_cols: [n_cols]
+if ARGS.fixed_step:  # the default settings' adaptive step off, before anything is traced
+    _pg.FistaSettings.__new__.__defaults__ = (
+        _pg.FistaSettings.__new__.__defaults__[:-1] + (None,))
 
 
 class Clock:
@@ -163,7 +169,8 @@ def main():
     print(f"- XLA_FLAGS (as set by `import jreg`): {os.environ.get('XLA_FLAGS', '')!r}")
     print(f"- solver={ARGS.solver!r} runs {solver_name(ARGS.solver)!r}; {ARGS.dtype}; "
           f"tol={target / 2:g}; n_jobs={ARGS.n_jobs}; medians of {ARGS.repeats} warm runs"
-          f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}\n")
+          f"{'; FISTA without narrowing (--no-narrow)' if ARGS.no_narrow else ''}"
+          f"{'; FISTA with the fixed step (--fixed-step)' if ARGS.fixed_step else ''}\n")
     print("| problem | fit (s) | CV program (s) | refit (s) | host rest (s) | one path (s) "
           "| fit / path | CV program / path | first fit (s) | first path (s) | notes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

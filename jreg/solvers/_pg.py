@@ -10,10 +10,12 @@ matrix–matrix products (``Q W``, or ``X W`` and ``Xᵀ R``) and a few elementw
 Same units as :mod:`jreg.solvers._cd`: column ``j`` minimises
 ``½‖y − Xw‖² + a_j‖w‖₁ + ½ b_j‖w‖²`` and stops on the certified gap of
 :mod:`jreg.solvers._gap`, computed every iteration from ``XᵀR`` at the current iterate
-(freshly multiplied, never updated incrementally). A column whose gap is below ``tol``
-is frozen; the loop ends when all are, or after ``max_iter`` iterations. The gradient at
-the extrapolated point needs no extra product: ``XᵀR`` is affine in ``w``, so it is the
-same combination of the two last exact ones.
+(freshly multiplied, never updated incrementally). A column whose gap is below ``tol`` is
+frozen; the loop ends when all are, or after ``max_iter`` iterations. The gradient at the
+extrapolated point needs no extra product: ``XᵀR`` is affine in ``w``, so it is the same
+combination of the two last exact ones. Each column adapts its own step, which may grow
+as well as shrink (the backtracking of Scheinberg, Goldfarb & Bai 2014, its curvature
+test made free by the same affinity; ``FistaSettings.step_shrink``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ class FistaSettings(NamedTuple):
         iterations before coordinate descent takes over: on an H200 one iteration over
         100 alphas took 0.1–0.8 ms and one coordinate-descent epoch of one alpha
         1.8–7.4 ms (``docs/design/solvers.md``). Without ``finish``: ``max_iter``.
+      step_shrink: adaptive steps: each column's step starts at the bound above, every
+        accepted step multiplies its inverse ``L`` by this factor in ``(0, 1]``, and a
+        step whose curvature ``dᵀ(∇f(w⁺) − ∇f(y)) / ‖d‖²`` (``d = w⁺ − y``, known
+        without another product) exceeds ``L`` is rejected (it still counts as an
+        iteration) and ``L`` raised to at least that curvature. Along the directions
+        FISTA moves in (the support) the curvature is often far below ``λ_max``: the
+        wide 200×5000 float64 path needed 3.5× fewer iterations (10688 → 3088 at the
+        slowest alpha). ``None``: the fixed step.
 
     Examples:
       >>> import numpy as np
@@ -59,6 +69,7 @@ class FistaSettings(NamedTuple):
     lipschitz_margin: float = 1.05
     finish: _cd.CDSettings | None = None
     finish_factor: int = 10
+    step_shrink: float | None = 0.99
 
 
 def check_settings(settings: FistaSettings) -> None:
@@ -67,6 +78,9 @@ def check_settings(settings: FistaSettings) -> None:
         value = getattr(settings, field)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"settings.{field} must be an int >= 1, got {value!r}.")
+    shrink = settings.step_shrink
+    if shrink is not None and (isinstance(shrink, bool) or not 0.0 < shrink <= 1.0):
+        raise ValueError(f"settings.step_shrink must be None or in (0, 1], got {shrink!r}.")
     if not settings.lipschitz_margin >= 1.0:
         raise ValueError(
             f"settings.lipschitz_margin must be >= 1, got {settings.lipschitz_margin!r}."
@@ -116,6 +130,7 @@ def _stats(op, w):
 
 class PathState(NamedTuple):
     w: jax.Array  # (p, A) current iterates
+    lip: jax.Array  # (A,) inverse step sizes
     corr: jax.Array  # XᵀR at w
     y: jax.Array  # extrapolated points
     corr_y: jax.Array  # XᵀR at y (same affine combination)
@@ -170,8 +185,9 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
         corr, rn2 = _stats(op, w)
         return corr, gap_of(corr, w, rn2, a, b)
 
-    def body(s, a, b, lip):
+    def body(s, a, b, lip_max):
         todo = s.gap > tol
+        lip = s.lip
         # prox-gradient step from the extrapolated point: ∇f(y) = b·y − XᵀR(y)
         z = s.y + (s.corr_y - b * s.y) / lip
         thresh = a / lip
@@ -180,20 +196,36 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
         else:
             w_new = jnp.sign(z) * jnp.maximum(jnp.abs(z) - thresh, 0.0)
         corr_new, gap_new = certify(w_new, a, b)
+        if settings.step_shrink is None:
+            ok, lip_next = True, lip
+        else:
+            # the step's curvature dᵀ(∇f(w⁺) − ∇f(y)) / ‖d‖², exact and free: XᵀR is
+            # affine in w, so ∇f(w⁺) − ∇f(y) = b·d + XᵀR(y) − XᵀR(w⁺)
+            d = w_new - s.y
+            dd = jnp.sum(d * d, axis=0)
+            curv = b * dd + jnp.sum(d * (s.corr_y - corr_new), axis=0)
+            ok = curv <= lip * dd  # the quadratic model with this step bounds f at w⁺
+            lip_next = jnp.where(
+                ok, settings.step_shrink * lip,
+                jnp.maximum(jnp.minimum(2.0 * lip, lip_max),
+                            1.1 * curv / jnp.where(dd > 0, dd, 1.0)))
         # gradient restart: momentum that points against the last step is dropped (the
         # function-value scheme was measured worse in float32, where rounding of the
         # primal triggers spurious restarts: diabetes 122 -> 428 iterations)
         restart = jnp.sum((s.y - w_new) * (w_new - s.w), axis=0) > 0
-        t_new = 0.5 * (1.0 + jnp.sqrt(1.0 + 4.0 * s.t * s.t))
+        t_new = 0.5 * (1.0 + jnp.sqrt(1.0 + 4.0 * s.t * s.t * lip_next / lip))
         beta = jnp.where(restart, 0.0, (s.t - 1.0) / t_new)
         t_new = jnp.where(restart, 1.0, t_new)
         y_new = w_new + beta * (w_new - s.w)
         corr_y = (1.0 + beta) * corr_new - beta * s.corr
 
-        def keep(old, new):
-            return jnp.where(todo, new, old)
+        move = todo & ok  # a rejected step leaves the column's iterate as it was
 
-        return PathState(keep(s.w, w_new), keep(s.corr, corr_new), keep(s.y, y_new),
+        def keep(old, new):
+            return jnp.where(move, new, old)
+
+        return PathState(keep(s.w, w_new), jnp.where(todo, lip_next, lip),
+                         keep(s.corr, corr_new), keep(s.y, y_new),
                          keep(s.corr_y, corr_y), keep(s.t, t_new), keep(s.gap, gap_new),
                          s.n_iter + todo.astype(jnp.int32), s.k + 1)
 
@@ -209,7 +241,7 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
 
     corr0, gap0 = certify(w0, a, b)
     n_cols = w0.shape[1]
-    state = PathState(w0, corr0, w0, corr0, jnp.ones(n_cols, dtype), gap0,
+    state = PathState(w0, lip, corr0, w0, corr0, jnp.ones(n_cols, dtype), gap0,
                       jnp.zeros(n_cols, jnp.int32), jnp.zeros((), jnp.int32))
     widths = _widths(n_cols)
     state = run(state, a, b, lip, widths[1] if len(widths) > 1 else 0)
