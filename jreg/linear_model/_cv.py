@@ -299,7 +299,9 @@ def _solve_folds(shared, per_fold, rest, *, workers, size, **kwargs):
     def run(sel, grams, size):
         """The CV program on the folds ``sel`` (staged as run_staged says)."""
         cv_fn = pick_jit(_cv_mse_jits, size)
-        fold_args = shared + tuple(a[sel] for a in per_fold) + rest
+        # (every fold: no slicing, which would dispatch one op per array)
+        folds = per_fold if sel == slice(None) else tuple(a[sel] for a in per_fold)
+        fold_args = shared + folds + rest
 
         def call(stage, start):
             if start is not None:  # a "fista" stage's output: coefficients and gaps
@@ -488,7 +490,11 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         # and validates the data again). It starts from the mean of the folds' solutions at
         # the chosen alpha (scikit-learn's from zero): the same certified solution, in
         # fewer iterations
-        start = None if fold_coefs is None else jnp.mean(fold_coefs[:, best[0], best[1]], 0)
+        start = None
+        if fold_coefs is not None and batch == "map":  # CPU: a view, no eager device ops
+            start = np.asarray(fold_coefs)[:, best[0], best[1]].mean(axis=0)
+        elif fold_coefs is not None:
+            start = jnp.mean(fold_coefs[:, best[0], best[1]], 0)
         model._fit(X, y, sw, centred_gram=None if user_gram else full_gram, x_device=x_device,
                    coef_init=start)
         self.coef_ = model.coef_
