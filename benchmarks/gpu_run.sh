@@ -10,15 +10,16 @@
 # its uncertified columns; autotune, float32 without GEMM autotuning; host, the host
 # work of a tall fit; cpu16, the CV profile on the machine's CPU cores; cvfloor16, the
 # least a 5-fold CV can cost on those cores (cv_floor.py); xlaflag16, the A/B of the XLA
-# flag import jreg sets, on those cores; fixedstep, cvprofile's wide rows with FISTA's fixed
-# step (the A/B of its adaptive steps); fistacost, what one FISTA iteration costs by width
-# and number of vmapped folds (fista_iteration_cost.py); and tests, the FISTA/auto tests on the GPU: run
-# only when named)
+# flag import jreg sets, on those cores; cvsmall, cvprofile without the wide rows;
+# fixedstep, cvprofile's wide rows with FISTA's fixed step (the A/B of its adaptive
+# steps); fistacost, what one FISTA iteration costs by width and number of vmapped folds
+# (fista_iteration_cost.py); and tests, the FISTA/auto and vmapped-CV tests on the GPU:
+# run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 90 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
-# 150 s, fistacost 120 s, fixedstep 120 s; one
-# device command may run 600 s, so name at most ~540 s of parts per call.
+# 300 s, tests 120 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
+# 150 s, fistacost 120 s, fixedstep 120 s, cvsmall 180 s; one device command may run
+# 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
 PARTS="${PARTS:-augment ops dropout linear cli}"
@@ -114,6 +115,15 @@ if part cvprofile; then
     > "$OUT/cv_profile_gpu_float32.md" 2>&1
   echo "cv profile float32: exit $?"
 fi
+if part cvsmall; then
+  # cvprofile's tall and diabetes rows only (no wide), both dtypes
+  timeout 90 python3 benchmarks/profile_cv.py --device gpu --dtype float64 \
+    --problems tall,diabetes > "$OUT/cv_profile_gpu_float64_small.md" 2>&1
+  echo "cv profile float64 tall, diabetes: exit $?"
+  timeout 90 python3 benchmarks/profile_cv.py --device gpu --dtype float32 --max-iter 1000 \
+    --problems tall,diabetes > "$OUT/cv_profile_gpu_float32_small.md" 2>&1
+  echo "cv profile float32 tall, diabetes: exit $?"
+fi
 if part fixedstep; then
   # A/B of FISTA's adaptive steps: cvprofile's wide rows with the fixed step (compare with
   # part cvprofile of the same call; same boxes and max_iter)
@@ -165,8 +175,9 @@ if part fistacost; then
 fi
 if part tests; then
   # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
-  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 90 python3 -m pytest -p no:cacheprovider \
-    -q -n 4 tests/test_solvers_fista_path.py > "$OUT/tests_gpu.log" 2>&1
+  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 120 python3 -m pytest -p no:cacheprovider \
+    -q -n 4 tests/test_solvers_fista_path.py tests/test_linear_model.py -k \
+    "fista or FISTA or auto or vmap or full_data_lane" > "$OUT/tests_gpu.log" 2>&1
   echo "tests: exit $?"
 fi
 if part dropout8k; then

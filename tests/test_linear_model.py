@@ -226,6 +226,42 @@ def test_cv_fit_batched_by_vmap_equals_lax_map(monkeypatch):
     np.testing.assert_allclose(vmapped.coef_, mapped.coef_, atol=1e-6)
 
 
+@pytest.mark.parametrize("solver", ["cd", "fista"])
+def test_cv_full_data_lane_replaces_the_refit_on_accelerators(monkeypatch, solver):
+    """With vmap batching (accelerators), a small Gram problem's full data is one more
+    lane of the CV program, and its solution at the chosen alpha is the fitted model:
+    no refit runs; the same folds' errors, alpha_ and certified solution as the refit."""
+    from jreg.linear_model import _coordinate_descent, _cv
+
+    x, y = load_diabetes(return_X_y=True)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    tol = 1e-12
+    monkeypatch.setattr(_cv, "default_batch", lambda: "vmap")
+    kw = dict(cv=KFold(4), l1_ratio=[0.5, 1.0], alphas=12, tol=tol, max_iter=200000,
+              solver=solver)
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("refit ran")
+
+    monkeypatch.setattr(_coordinate_descent.ElasticNet, "_fit", no_refit)
+    lane = jl.ElasticNetCV(**kw).fit(x, y, sample_weight=sw)
+    monkeypatch.undo()
+    monkeypatch.setattr(_cv, "default_batch", lambda: "vmap")
+    monkeypatch.setattr(_cv, "_MAX_FULL_LANE_SIZE", 0)
+    refit = jl.ElasticNetCV(**kw).fit(x, y, sample_weight=sw)
+    assert (lane.alpha_, lane.l1_ratio_) == (refit.alpha_, refit.l1_ratio_)
+    np.testing.assert_array_equal(lane.mse_path_, refit.mse_path_)
+    np.testing.assert_allclose(lane.coef_, refit.coef_, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(lane.intercept_, refit.intercept_, rtol=1e-9)
+    yc = y - np.average(y, weights=sw)
+    assert 0 <= lane.dual_gap_ <= tol * np.average(yc**2, weights=sw)
+    assert lane.n_iter_ > 0 and lane.solver_ == refit.solver_ == solver
+    # scikit-learn's solution at the same strengths
+    ref = sk.ElasticNet(alpha=lane.alpha_, l1_ratio=lane.l1_ratio_, tol=1e-14,
+                        max_iter=100000).fit(x, y, sample_weight=sw)
+    np.testing.assert_allclose(lane.coef_, ref.coef_, rtol=1e-5, atol=1e-5)
+
+
 def test_cv_sample_weight_equals_repetition_at_tight_tol():
     """Weighted = repeated rows (same groups), once both are solved to a tight gap."""
     from sklearn.model_selection import LeaveOneGroupOut
