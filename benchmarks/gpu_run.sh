@@ -18,7 +18,7 @@
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
 # 300 s, tests 120 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
-# 150 s, fistacost 120 s, fixedstep 120 s, cvsmall 180 s; one device command may run
+# 150 s, fistacost 120 s, fixedstep 120 s, cvsmall 260 s; one device command may run
 # 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
@@ -116,13 +116,19 @@ if part cvprofile; then
   echo "cv profile float32: exit $?"
 fi
 if part cvsmall; then
-  # cvprofile's tall and diabetes rows only (no wide), both dtypes
+  # cvprofile's tall and diabetes rows only (no wide), both dtypes; then diabetes with a
+  # refit instead of the full-data lane (--no-full-lane), the A/B of that lane
   timeout 90 python3 benchmarks/profile_cv.py --device gpu --dtype float64 \
     --problems tall,diabetes > "$OUT/cv_profile_gpu_float64_small.md" 2>&1
   echo "cv profile float64 tall, diabetes: exit $?"
   timeout 90 python3 benchmarks/profile_cv.py --device gpu --dtype float32 --max-iter 1000 \
     --problems tall,diabetes > "$OUT/cv_profile_gpu_float32_small.md" 2>&1
   echo "cv profile float32 tall, diabetes: exit $?"
+  for dtype in float64 float32; do
+    timeout 40 python3 benchmarks/profile_cv.py --device gpu --dtype $dtype --max-iter 1000 \
+      --problems diabetes --no-full-lane > "$OUT/cv_profile_gpu_${dtype}_refit.md" 2>&1
+    echo "cv profile $dtype diabetes with a refit: exit $?"
+  done
 fi
 if part fixedstep; then
   # A/B of FISTA's adaptive steps: cvprofile's wide rows with the fixed step (compare with
