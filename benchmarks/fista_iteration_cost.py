@@ -2,9 +2,10 @@
 the number of folds batched with ``vmap`` — the unit of the GPU CV's time.
 
 ``solve_path`` runs a fixed number of iterations (a negative tolerance certifies
-nothing); the cost of one iteration is the difference of two such runs over the
-difference of their iteration counts (compilation, the power iteration and transfers
-cancel). Medians of ``--repeats``.
+nothing), with the library's settings and full-precision float32 products; the cost of
+one iteration is the difference of two such runs over the difference of their
+iteration counts (compilation, the power iteration and transfers cancel). Medians of
+``--repeats``.
 
 Usage::
 
@@ -41,11 +42,13 @@ import numpy as np  # noqa: E402
 from _designs import problems  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
+from jreg._precision import full_precision  # noqa: E402
 from jreg.solvers import _api, _pg  # noqa: E402
 
 
 def solver(gram):
     @jax.jit
+    @full_precision  # float32 products as the library runs them (not TF32)
     def run(xs, ys, a, iters):
         def one(x, y):
             prep = _api.prepare(x, y, jnp.ones(x.shape[0], x.dtype), fit_intercept=True,

@@ -142,6 +142,17 @@ def test_adaptive_steps_need_fewer_iterations_and_reject_too_long_steps():
             assert np.sum(adaptive.n_iter) < 0.8 * np.sum(fixed.n_iter)
 
 
+def test_adaptive_steps_let_overflow_surface_as_an_error():
+    """Data that overflow in float32 make a step non-finite: it is taken (not rejected
+    as too long, which would leave a NaN step size and spend every iteration), so the
+    estimator reports the non-finite coefficients at once, as with the fixed step."""
+    x, y = DESIGNS["wide"]
+    big_x, big_y = (np.asarray(a * 1e17, np.float32) for a in (x, y))
+    with pytest.raises(ValueError, match="non-finite"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow in the checks
+        linear_model.Lasso(solver="fista").fit(big_x, big_y)
+
+
 def test_solver_and_settings_errors_name_the_argument():
     x, y = DESIGNS["tall"]
     alphas = np.array([0.1])
@@ -169,7 +180,7 @@ def test_solver_and_settings_errors_name_the_argument():
     with pytest.raises(ValueError, match="settings.lipschitz_margin"):
         solvers.enet_path_solve(x, y, alphas, solver="fista",
                                 settings=solvers.FistaSettings(lipschitz_margin=0.5))
-    for shrink in (0.0, 1.5, True):
+    for shrink in (0.0, 1.5, True, "0.9"):
         with pytest.raises(ValueError, match="settings.step_shrink"):
             solvers.enet_path_solve(x, y, alphas, solver="fista",
                                     settings=solvers.FistaSettings(step_shrink=shrink))

@@ -14,8 +14,9 @@ Same units as :mod:`jreg.solvers._cd`: column ``j`` minimises
 frozen; the loop ends when all are, or after ``max_iter`` iterations. The gradient at the
 extrapolated point needs no extra product: ``XᵀR`` is affine in ``w``, so it is the same
 combination of the two last exact ones. Each column adapts its own step, which may grow
-as well as shrink (the backtracking of Scheinberg, Goldfarb & Bai 2014, its curvature
-test made free by the same affinity; ``FistaSettings.step_shrink``).
+as well as shrink (a backtracking whose curvature test is free by the same affinity,
+with the momentum rule of Scheinberg, Goldfarb & Bai 2014 for varying steps;
+``FistaSettings.step_shrink``).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class FistaSettings(NamedTuple):
 
     Attributes:
       power_iters: power iterations for the largest eigenvalue of ``XᵀX``.
-      lipschitz_margin: the step is ``1 / (margin · λ_max + b)``; the margin covers the
-        power iteration's underestimate.
+      lipschitz_margin: the first step (and the longest a rejected step falls back to) is
+        ``1 / (margin · λ_max + b)``; the margin covers the power iteration's
+        underestimate.
       finish: ``None``, or :class:`jreg.solvers.CDSettings` to finish with coordinate
         descent every column that FISTA left uncertified (each for up to ``max_iter``
         epochs; ``n_iter`` counts both). ``solver="auto"`` on an accelerator uses
@@ -79,7 +81,9 @@ def check_settings(settings: FistaSettings) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"settings.{field} must be an int >= 1, got {value!r}.")
     shrink = settings.step_shrink
-    if shrink is not None and (isinstance(shrink, bool) or not 0.0 < shrink <= 1.0):
+    if shrink is not None and (isinstance(shrink, bool)
+                               or not isinstance(shrink, (int, float))
+                               or not 0.0 < shrink <= 1.0):
         raise ValueError(f"settings.step_shrink must be None or in (0, 1], got {shrink!r}.")
     if not settings.lipschitz_margin >= 1.0:
         raise ValueError(
@@ -204,9 +208,12 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
             d = w_new - s.y
             dd = jnp.sum(d * d, axis=0)
             curv = b * dd + jnp.sum(d * (s.corr_y - corr_new), axis=0)
-            ok = curv <= lip * dd  # the quadratic model with this step bounds f at w⁺
+            # the quadratic model with this step bounds f at w⁺; a non-finite step (data
+            # that overflow) is taken, as with the fixed step, so the caller sees it
+            ok = (curv <= lip * dd) | ~jnp.isfinite(curv)
+            grown = jnp.where(dd > 0, settings.step_shrink * lip, lip)  # (no move: keep)
             lip_next = jnp.where(
-                ok, settings.step_shrink * lip,
+                ok, grown,
                 jnp.maximum(jnp.minimum(2.0 * lip, lip_max),
                             1.1 * curv / jnp.where(dd > 0, dd, 1.0)))
         # gradient restart: momentum that points against the last step is dropped (the
