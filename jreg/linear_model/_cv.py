@@ -390,7 +390,9 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
 
         All folds, l1_ratios and alphas are solved in one jit-compiled call (warm-started
         ``lax.scan`` over alphas, batched over folds and l1_ratios); the mean squared
-        test error of each fold picks ``alpha_``; the model is then refitted on all data.
+        test error of each fold picks ``alpha_``; the model is then refitted on all data
+        (on accelerators, for a small Gram problem, the full data is solved as one more
+        lane of that call instead, and its solution at ``alpha_`` is the model).
 
         Args:
           X: ``(n_samples, n_features)``.
