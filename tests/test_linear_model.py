@@ -2,10 +2,11 @@
 
 import warnings
 
+import jax
 import numpy as np
 import pytest
 import sklearn.linear_model as sk
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 
@@ -202,9 +203,13 @@ def test_cv_refit_starts_from_the_folds_mean_solution(monkeypatch):
     np.testing.assert_allclose(starts[0], expected, atol=1e-7)
     assert np.any(starts[0] != 0)
 
+    # exactly at the limit (folds x ratios x alphas x features) they are still kept
+    monkeypatch.setattr(_cv, "_MAX_KEPT_COEFS", 4 * 2 * 8 * x.shape[1])
+    jl.ElasticNetCV(**kw).fit(x, y)
+    assert starts[-1] is not None
     monkeypatch.setattr(_cv, "_MAX_KEPT_COEFS", 0)
     cold = jl.ElasticNetCV(**kw).fit(x, y)
-    assert starts[1] is None
+    assert starts[-1] is None
     assert (cold.alpha_, cold.l1_ratio_) == (warm.alpha_, warm.l1_ratio_)
     np.testing.assert_allclose(cold.coef_, warm.coef_, atol=1e-6)
     assert warm.dual_gap_ <= 1e-12 * np.var(y) and cold.dual_gap_ <= 1e-12 * np.var(y)
@@ -258,6 +263,14 @@ def test_cv_full_data_lane_replaces_the_refit_on_accelerators(monkeypatch, solve
     yc = y - np.average(y, weights=sw)
     assert 0 <= lane.dual_gap_ <= tol * np.average(yc**2, weights=sw)
     assert lane.n_iter_ > 0 and lane.solver_ == refit.solver_ == solver
+    # a warm-started coordinate-descent path may certify alpha_ in 0 epochs at that
+    # alpha: n_iter_ counts the path's epochs up to it (scikit-learn's checks want >= 1;
+    # iris: 0 at alpha_ before)
+    xi, yi = load_iris(return_X_y=True)
+    assert jl.LassoCV(solver=solver).fit(xi, yi).n_iter_ >= 1
+    # the lane tests on no row: its dropped test error is finite (jax_debug_nans)
+    with jax.debug_nans(True):
+        jl.LassoCV(cv=KFold(3), solver=solver).fit(x, y)
     # scikit-learn's solution at the same strengths
     ref = sk.ElasticNet(alpha=lane.alpha_, l1_ratio=lane.l1_ratio_, tol=1e-14,
                         max_iter=100000).fit(x, y, sample_weight=sw)

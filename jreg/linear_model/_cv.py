@@ -33,6 +33,7 @@ from jreg.solvers._api import (
     solver_name,
     symmetric_gram,
 )
+from jreg.solvers._pg import FistaSettings
 
 __all__ = ["ElasticNetCV", "LassoCV"]
 
@@ -234,7 +235,8 @@ _MAX_KEPT_COEFS = 2**22
 # that tests on no row) and its solution at alpha_ replaces the refit, a program of its
 # own (H200, diabetes 442x10: 5 of the 17 ms of a LassoCV fit). Up to this n·p, with a
 # Gram matrix whose folds train on the rows they do not test on (their Gram matrices are
-# the full one minus test blocks: the lane adds no pass over X). Larger problems refit.
+# the full one minus test blocks: the lane's is G, at the cost of one empty test block).
+# Larger problems refit.
 _MAX_FULL_LANE_SIZE = 2**16
 
 
@@ -438,19 +440,22 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             n_train_max, n_features,
         )
         dtype = X.dtype
-        # the folds' coefficients start the refit, and a deferred coordinate-descent
-        # finish (run_staged), while they are few enough to keep on the device
-        keep_coefs = (len(folds) + 1) * alphas.size * n_features <= _MAX_KEPT_COEFS
         settings = resolve_settings(self.solver, None)
         batch = default_batch()
         complement = _trains_complement_tests(folds, n_samples)
         user_gram = hasattr(self.precompute, "__array__")
-        full_lane = (batch == "vmap" and use_gram and complement and keep_coefs
-                     and not user_gram and n_samples * n_features <= _MAX_FULL_LANE_SIZE)
         n_folds = len(folds)
+        full_lane = (batch == "vmap" and use_gram and complement and not user_gram
+                     and n_samples * n_features <= _MAX_FULL_LANE_SIZE)
+        # the folds' coefficients start the refit, and a deferred coordinate-descent
+        # finish (run_staged), while they are few enough to keep on the device
+        keep_coefs = (n_folds + full_lane) * alphas.size * n_features <= _MAX_KEPT_COEFS
+        full_lane = full_lane and keep_coefs
         if full_lane:  # the full data as one more fold, which tests on no row
             folds = folds + [(np.arange(n_samples), np.arange(0))]
         padded = _pad_folds(folds, sw, n_samples, _base.jax_dtype(dtype))
+        if full_lane:  # its test error is dropped: a unit weight on row 0 keeps it finite
+            padded[-1][-1, 0] = 1.0  # (test_mse_w only; its Gram block stays empty)
         partition = use_gram and complement and _test_sets_partition(folds, n_samples,
                                                                      n_features)
         weights = _base.to_jax(np.ones(n_samples, dtype) if sw is None else sw, dtype)
@@ -496,11 +501,17 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         self.mse_path_ = np.squeeze(mse_paths)
         self.alphas_ = alphas[0] if len(l1_ratios) == 1 else alphas
         self.solver_ = solver_name(self.solver)
-        if full_lane:  # the full data's solution at the chosen alpha: no refit
+        # the full data's solution at the chosen alpha: no refit (which, for alpha_ = 0 or
+        # not finite, still runs, for its warning or error)
+        if full_lane and 0.0 < self.alpha_ < np.inf:
+            counts = np.asarray(n_iters)[-1, best[0]]
+            # coordinate descent reached it along the path (warm starts): its epochs up
+            # to alpha_; FISTA solved each alpha from zero
+            n_iter = counts[best[1]] if isinstance(settings, FistaSettings) else np.sum(
+                counts[: best[1] + 1])
             self._set_solution(X, y, sw, np.asarray(fold_coefs[-1, best[0], best[1]]),
                                float(np.asarray(gaps)[-1, best[0], best[1]]),
-                               float(np.asarray(tols)[-1, best[0]]),
-                               int(np.asarray(n_iters)[-1, best[0], best[1]]),
+                               float(np.asarray(tols)[-1, best[0]]), int(n_iter),
                                bool(converged[-1, best[0], best[1]]))
             return self
         model = ElasticNet(
@@ -586,10 +597,12 @@ class LassoCV(_LinearModelCV):
       alpha_: the chosen alpha.
       alphas_: the grid.
       mse_path_: mean squared test error, ``(n_alphas, n_folds)``.
-      coef_: coefficients refitted at ``alpha_``.
+      coef_: coefficients refitted at ``alpha_`` (see ``fit`` for accelerators).
       intercept_: intercept of the refit.
       dual_gap_: duality gap of the refit.
-      n_iter_: iterations of the refit.
+      n_iter_: iterations of the refit (where the full data rode in the CV program:
+        FISTA's iterations at ``alpha_``, or coordinate descent's epochs along the path
+        up to it).
       solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
       n_features_in_: number of features seen in ``fit``.
 
@@ -657,10 +670,10 @@ class ElasticNetCV(_LinearModelCV):
       l1_ratio_: the chosen l1_ratio.
       alphas_: the grids, ``(n_l1_ratio, n_alphas)`` (squeezed for one ratio).
       mse_path_: mean squared test error, ``(n_l1_ratio, n_alphas, n_folds)`` (squeezed).
-      coef_: coefficients refitted at the chosen pair.
+      coef_: coefficients refitted at the chosen pair (as :class:`LassoCV`).
       intercept_: intercept of the refit.
       dual_gap_: duality gap of the refit.
-      n_iter_: iterations of the refit.
+      n_iter_: iterations of the refit (as :class:`LassoCV`).
       solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
 
     Examples:
