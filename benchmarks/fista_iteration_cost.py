@@ -10,12 +10,18 @@ iteration counts (compilation, the power iteration and transfers cancel). Median
 Usage::
 
     python benchmarks/fista_iteration_cost.py --device gpu --problems wide,tall
+    python benchmarks/fista_iteration_cost.py --device gpu --folds 5 --widths 100 --trace 20
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import glob
+import gzip
+import json
 import os
+import tempfile
 import time
 
 
@@ -28,6 +34,9 @@ def parse_args(argv=None):
     parser.add_argument("--folds", default="1,5")
     parser.add_argument("--iters", default="100,400")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--trace", type=int, default=0, metavar="K",
+                        help="also trace one run of the longer count with jax.profiler and "
+                             "print the K costliest events (kernels on a GPU) per iteration")
     return parser.parse_args(argv)
 
 
@@ -61,6 +70,32 @@ def solver(gram):
         return jax.vmap(one)(xs, ys)
 
     return run
+
+
+def traced(run, args, iters, top):
+    """Run ``run(*args, iters)`` under ``jax.profiler.trace`` and print the ``top`` events
+    by total duration, per iteration, from the Perfetto trace (on a GPU its kernels, named
+    after XLA's fusions; on CPU the runtime's thunks). Events that run fewer times than
+    there are iterations (set-up, host calls) are listed too: read the calls column."""
+    with tempfile.TemporaryDirectory() as log_dir:
+        with jax.profiler.trace(log_dir, create_perfetto_trace=True):
+            jax.block_until_ready(run(*args, iters))
+        (path,) = glob.glob(os.path.join(log_dir, "**", "perfetto_trace.json.gz"),
+                            recursive=True)
+        with gzip.open(path) as fh:
+            trace = json.load(fh)
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    calls, micros = collections.Counter(), collections.Counter()
+    for event in events:
+        if event.get("ph") == "X":
+            calls[event["name"]] += 1
+            micros[event["name"]] += event.get("dur", 0)
+    print()
+    print("| event | calls / iteration | µs / iteration |")
+    print("|---|---|---|")
+    for name, total in micros.most_common(top):
+        print(f"| `{name[:70]}` | {calls[name] / iters:.2f} | {total / iters:.2f} |")
+    print()
 
 
 def main():
@@ -97,6 +132,8 @@ def main():
                     per = (times[iters_hi] - times[iters_lo]) / (iters_hi - iters_lo) * 1e3
                     print(f"| {name} {x.shape[0]}x{x.shape[1]} | {dtype} | {n_folds} | "
                           f"{width} | {per:.4f} | {per / n_folds:.4f} |", flush=True)
+                    if ARGS.trace:
+                        traced(run, (xs, ys, a), iters_hi, ARGS.trace)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 
-def enet_gap_from_stats(corr, w, r_norm2, a, b, *, positive, mask=None):
+def enet_gap_from_stats(corr, w, r_norm2, a, b, *, positive, mask=None, columns=False):
     r"""Duality gap of ``P`` at ``w`` from ``XᵀR``, ``w`` and ``‖R‖²``.
 
     Formulation A (``a > 0``, scikit-learn's ``dual_gap_formulation_A``): the dual point
@@ -46,35 +46,44 @@ def enet_gap_from_stats(corr, w, r_norm2, a, b, *, positive, mask=None):
       positive: whether ``w ≥ 0`` is imposed (static).
       mask: optional boolean ``(p,)``: restrict the dual norm to these coordinates
         (the gap of the sub-problem on a working set; coordinates outside must be 0).
+      columns: ``corr`` and ``w`` are ``(p, A)``, one problem per column (``r_norm2``,
+        ``a``, ``b`` then ``(A,)``; no ``mask``): the reductions run down the columns,
+        where ``jax.vmap`` over them made XLA transpose each ``(p, A)`` operand first.
 
     Returns:
       ``(gap, dual_norm)`` where ``dual_norm`` is ``‖XᵀR − b·w‖∞`` (or its max).
     """
     dtype = corr.dtype
+    axis = 0 if columns else None
+
+    def vdot(u, v):  # (per column: a sum down it; else jnp.vdot, as always)
+        return jnp.sum(u * v, axis=0) if columns else jnp.vdot(u, v)
+
     xta = corr - b * w
     if mask is not None:
         xta = jnp.where(mask, xta, 0.0)
     stat = xta if positive else jnp.abs(xta)
     if mask is not None:
         stat = jnp.where(mask, stat, -jnp.inf)
-    dual_norm = jnp.max(stat, initial=-jnp.inf) if positive else jnp.max(stat, initial=0.0)
+    dual_norm = (jnp.max(stat, axis=axis, initial=-jnp.inf) if positive
+                 else jnp.max(stat, axis=axis, initial=0.0))
     dual_norm = jnp.maximum(dual_norm, jnp.asarray(-jnp.finfo(dtype).max, dtype))
-    w_l1 = jnp.sum(jnp.abs(w))
-    quad = r_norm2 + b * jnp.vdot(w, w)
+    w_l1 = jnp.sum(jnp.abs(w), axis=axis)
+    quad = r_norm2 + b * vdot(w, w)
     safe = jnp.where(dual_norm > a, dual_norm, jnp.ones((), dtype))
     scale = jnp.where(dual_norm > a, a / safe, jnp.ones((), dtype))
-    gap_a = 0.5 * (1.0 - scale) ** 2 * quad + (a * w_l1 - scale * jnp.vdot(xta, w))
+    gap_a = 0.5 * (1.0 - scale) ** 2 * quad + (a * w_l1 - scale * vdot(xta, w))
     safe_b = jnp.where(b > 0, b, jnp.ones((), dtype))
     corr_m = corr if mask is None else jnp.where(mask, corr, 0.0)
     if positive:
         # conjugate of ½b‖w‖² + ι(w ≥ 0) is ‖max(v, 0)‖²/(2b): coordinates with w_j = 0
         # and x_jᵀR < 0 satisfy the constraint's optimality condition
         blocked = jnp.minimum(corr_m, 0.0)
-        gap_b = (jnp.vdot(xta, xta) - jnp.vdot(blocked, blocked)) / (2.0 * safe_b)
+        gap_b = (vdot(xta, xta) - vdot(blocked, blocked)) / (2.0 * safe_b)
         free = jnp.where(w > 0, corr_m, jnp.maximum(corr_m, 0.0))
-        gap_ols = jnp.vdot(free, free)
+        gap_ols = vdot(free, free)
     else:
-        gap_b = jnp.vdot(xta, xta) / (2.0 * safe_b)
-        gap_ols = jnp.vdot(corr_m, corr_m)
+        gap_b = vdot(xta, xta) / (2.0 * safe_b)
+        gap_ols = vdot(corr_m, corr_m)
     gap = jnp.where(a > 0, gap_a, jnp.where(b > 0, gap_b, gap_ols))
     return gap, dual_norm
