@@ -18,7 +18,7 @@
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
 # 300 s, tests 120 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
-# 150 s, fistacost 120 s, fixedstep 120 s, cvsmall 260 s; one device command may run
+# 150 s, fistacost 180 s, fixedstep 120 s, cvsmall 260 s; one device command may run
 # 600 s, so name at most ~540 s of parts per call.
 set -u
 OUT="${OUT:-benchmarks/results}"
@@ -178,6 +178,11 @@ if part fistacost; then
   timeout 120 python3 benchmarks/fista_iteration_cost.py --device gpu --problems wide,tall --widths 100,25 \
     > "$OUT/fista_iteration_cost_gpu.md" 2>&1
   echo "fista iteration cost: exit $?"
+  # where an iteration of five wide float64 folds goes, kernel by kernel
+  timeout 60 python3 benchmarks/fista_iteration_cost.py --device gpu --problems wide \
+    --dtypes float64 --folds 5 --widths 100 --trace 25 \
+    > "$OUT/fista_iteration_trace_gpu.md" 2>&1
+  echo "fista iteration trace: exit $?"
 fi
 if part tests; then
   # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
