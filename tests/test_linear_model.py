@@ -231,17 +231,18 @@ def test_cv_fit_batched_by_vmap_equals_lax_map(monkeypatch):
     np.testing.assert_allclose(vmapped.coef_, mapped.coef_, atol=1e-6)
 
 
-@pytest.mark.parametrize("solver", ["cd", "fista"])
-def test_cv_full_data_lane_replaces_the_refit_on_accelerators(monkeypatch, solver):
+@pytest.mark.parametrize("batch, solver", [("vmap", "cd"), ("vmap", "fista"), ("map", "cd")])
+def test_cv_full_data_lane_replaces_the_refit(monkeypatch, batch, solver):
     """With vmap batching (accelerators), a small Gram problem's full data is one more
     lane of the CV program, and its solution at the chosen alpha is the fitted model:
-    no refit runs; the same folds' errors, alpha_ and certified solution as the refit."""
+    no refit runs; the same folds' errors, alpha_ and certified solution as the refit.
+    On CPU (lax.map) the same where coordinate descent sweeps every feature."""
     from jreg.linear_model import _coordinate_descent, _cv
 
     x, y = load_diabetes(return_X_y=True)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
     tol = 1e-12
-    monkeypatch.setattr(_cv, "default_batch", lambda: "vmap")
+    monkeypatch.setattr(_cv, "default_batch", lambda: batch)
     kw = dict(cv=KFold(4), l1_ratio=[0.5, 1.0], alphas=12, tol=tol, max_iter=200000,
               solver=solver)
 
@@ -251,7 +252,7 @@ def test_cv_full_data_lane_replaces_the_refit_on_accelerators(monkeypatch, solve
     monkeypatch.setattr(_coordinate_descent.ElasticNet, "_fit", no_refit)
     lane = jl.ElasticNetCV(**kw).fit(x, y, sample_weight=sw)
     monkeypatch.undo()
-    monkeypatch.setattr(_cv, "default_batch", lambda: "vmap")
+    monkeypatch.setattr(_cv, "default_batch", lambda: batch)
     monkeypatch.setattr(_cv, "_MAX_FULL_LANE_SIZE", 0)
     refit = jl.ElasticNetCV(**kw).fit(x, y, sample_weight=sw)
     assert (lane.alpha_, lane.l1_ratio_) == (refit.alpha_, refit.l1_ratio_)
@@ -275,6 +276,32 @@ def test_cv_full_data_lane_replaces_the_refit_on_accelerators(monkeypatch, solve
     ref = sk.ElasticNet(alpha=lane.alpha_, l1_ratio=lane.l1_ratio_, tol=1e-14,
                         max_iter=100000).fit(x, y, sample_weight=sw)
     np.testing.assert_allclose(lane.coef_, ref.coef_, rtol=1e-5, atol=1e-5)
+
+
+def test_cv_on_cpu_refits_where_a_lane_would_cost_a_path(monkeypatch):
+    """On CPU (folds one after another) the full-data lane would cost one more fold
+    path: it is used only where coordinate descent sweeps every feature; with working
+    sets, with FISTA, or with the folds in threads, the model is refitted."""
+    from jreg.linear_model import _coordinate_descent, _cv
+
+    refits = []
+    original = _coordinate_descent.ElasticNet._fit
+
+    def counting(self, *args, **kwargs):
+        refits.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_coordinate_descent.ElasticNet, "_fit", counting)
+    x, y = load_diabetes(return_X_y=True)
+    kw = dict(cv=KFold(3), alphas=5)
+    jl.LassoCV(**kw).fit(x, y)
+    assert refits == []  # p = 10: a full sweep, the lane
+    jl.LassoCV(**kw, n_jobs=2).fit(x, y)  # threads
+    jl.LassoCV(**kw, solver="fista").fit(x, y)
+    assert refits == [1, 1]
+    wide_x = np.hstack([x, x[:, :1] * np.arange(2, 42)])  # p = 50 > full_sweep_max
+    jl.LassoCV(**kw).fit(wide_x, y)
+    assert refits == [1, 1, 1]
 
 
 def test_cv_sample_weight_equals_repetition_at_tight_tol():

@@ -532,7 +532,7 @@ def test_float32_gram_is_the_default_from_256_features():
 @pytest.mark.parametrize(
     "field, value",
     [("max_inner_rounds", 0), ("p0", 0), ("block", 0), ("anderson", -1), ("inner_ratio", 1.0),
-     ("float32_gram", 1)],
+     ("float32_gram", 1), ("full_sweep_max", -1), ("full_sweep_max", 2.0)],
 )
 def test_settings_that_cannot_work_are_rejected(field, value):
     """``max_inner_rounds=0`` used to loop forever and ``p0=0`` to stall silently."""
@@ -557,3 +557,64 @@ def test_fista_keeps_float32_when_x64_is_enabled():
     ref = solvers.fista(x.astype(jnp.float64), y.astype(jnp.float64), L1(0.05), tol=1e-10,
                 max_iter=5000)
     np.testing.assert_allclose(res.coef, ref.coef, atol=1e-3)
+
+
+@pytest.mark.parametrize("l1_ratio, positive", [(1.0, False), (0.5, False), (1.0, True)])
+def test_full_sweeps_and_working_sets_give_the_same_certified_path(l1_ratio, positive):
+    """Gram problems of at most ``full_sweep_max`` features sweep every feature each
+    epoch (the default for diabetes' 10); with ``full_sweep_max=0`` they use working
+    sets. Both certify every alpha, and the gap is the one recomputed in numpy."""
+    x, y = load_diabetes(return_X_y=True)
+    alphas = grid(x, y, l1_ratio, n_alphas=30)
+    kw = dict(tol=1e-12, max_iter=200000, positive=positive)
+    sweep = solvers.enet_path_solve(x, y, alphas, l1_ratio, **kw)
+    ws = solvers.enet_path_solve(x, y, alphas, l1_ratio, **kw,
+                                 settings=solvers.CDSettings(full_sweep_max=0))
+    anderson_off = solvers.enet_path_solve(x, y, alphas, l1_ratio, **kw,
+                                           settings=solvers.CDSettings(anderson=0))
+    for res in (sweep, ws, anderson_off):
+        assert np.all(res.converged) and int(np.sum(res.n_iter)) > 0
+    # different iterates (and Anderson steps), the same certified solutions
+    assert not np.array_equal(np.asarray(sweep.n_iter), np.asarray(ws.n_iter))
+    np.testing.assert_allclose(np.asarray(sweep.coef), np.asarray(ws.coef), rtol=1e-5,
+                               atol=1e-3)
+    np.testing.assert_allclose(np.asarray(anderson_off.coef), np.asarray(ws.coef), rtol=1e-5,
+                               atol=1e-3)
+    if positive:
+        assert np.all(np.asarray(sweep.coef) >= 0)
+    for i in (0, 15, 29):
+        coef = np.asarray(sweep.coef[i])
+        gap = numpy_gap(x, y, coef, alphas[i], l1_ratio, positive=positive)
+        np.testing.assert_allclose(gap, float(sweep.gap[i]), rtol=1e-6,
+                                   atol=1e-12 * np.var(y))
+        assert gap <= 1e-12 * np.var(y) * 1.0001
+
+
+def test_full_sweep_stops_at_max_iter_with_an_honest_gap():
+    """A full-sweep solve cut short by ``max_iter`` reports it as not converged, with the
+    gap of the coefficients it returns; a zero column stays at zero."""
+    x, y = load_diabetes(return_X_y=True)
+    x = np.hstack([x, np.zeros((len(y), 1))])
+    res = solvers.solve_enet(x, y, 1e-4, tol=1e-14, max_iter=3)
+    assert not bool(res.converged) and int(res.n_iter) == 3
+    gap = numpy_gap(x, y, np.asarray(res.coef), 1e-4, 1.0)
+    np.testing.assert_allclose(gap, float(res.gap), rtol=1e-6)
+    assert float(res.coef[-1]) == 0.0
+
+
+def test_anderson_weights_solve_their_system():
+    """The unrolled elimination (short histories) and the LAPACK-backed path (long rows
+    use dots) both give the affine weights ``c ∝ (DDᵀ)⁻¹1``."""
+    from jreg.solvers import _cd
+
+    rng = np.random.default_rng(0)
+    for m in (12, 300):
+        hist = np.cumsum(rng.standard_normal((6, m)), axis=0)
+        diffs = np.diff(hist, axis=0)
+        z = np.linalg.solve(diffs @ diffs.T, np.ones(5))
+        np.testing.assert_allclose(np.asarray(_cd._anderson_weights(jnp.asarray(hist))),
+                                   z / z.sum(), rtol=1e-8)
+    mat = rng.standard_normal((4, 4))
+    mat = mat @ mat.T + np.eye(4)
+    np.testing.assert_allclose(np.asarray(_cd._solve_small(jnp.asarray(mat), jnp.ones(4))),
+                               np.linalg.solve(mat, np.ones(4)), rtol=1e-10)

@@ -236,7 +236,13 @@ _MAX_KEPT_COEFS = 2**22
 # own (H200, diabetes 442x10: 5 of the 17 ms of a LassoCV fit). Up to this n·p, with a
 # Gram matrix whose folds train on the rows they do not test on (their Gram matrices are
 # the full one minus test blocks: the lane's is G, at the cost of one empty test block).
-# Larger problems refit.
+# Larger problems refit. On CPU the folds run one after another in one program, so the
+# lane costs one more fold path: it is used there only where coordinate descent sweeps
+# every feature (CDSettings.full_sweep_max), a path then costing less than the refit's
+# dispatch (2-core CPU, 5 folds, alternating runs, 2026-11-27: diabetes 442x10 2.9-3.0
+# -> 2.5-2.6 ms, breast cancer 569x30 3.6 -> 3.2 ms, 300x20 3.15 -> 2.7-2.9 ms; 600x100,
+# with working sets, 22.6-24.4 -> 25.3-26.6 ms, so not there), and one program runs
+# every fold (threads would run the lane as one more fold).
 _MAX_FULL_LANE_SIZE = 2**16
 
 
@@ -445,8 +451,15 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         complement = _trains_complement_tests(folds, n_samples)
         user_gram = hasattr(self.precompute, "__array__")
         n_folds = len(folds)
-        full_lane = (batch == "vmap" and use_gram and complement and not user_gram
-                     and n_samples * n_features <= _MAX_FULL_LANE_SIZE)
+        workers = 1
+        if batch == "map":  # CPU (accelerators run every fold at once in one program)
+            workers = _fold_workers(self.n_jobs, n_folds, gram=use_gram,
+                                    n_features=n_features, size=n_train_max * n_features,
+                                    itemsize=np.dtype(_base.jax_dtype(dtype)).itemsize)
+        full_lane = (workers == 1 and use_gram and complement and not user_gram
+                     and n_samples * n_features <= _MAX_FULL_LANE_SIZE
+                     and (batch == "vmap" or (isinstance(settings, _cd.CDSettings)
+                                              and n_features <= settings.full_sweep_max)))
         # the folds' coefficients start the refit, and a deferred coordinate-descent
         # finish (run_staged), while they are few enough to keep on the device
         keep_coefs = (n_folds + full_lane) * alphas.size * n_features <= _MAX_KEPT_COEFS
@@ -465,11 +478,6 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         per_fold = jax.device_put(tuple(padded))  # (folds, ...) each
         rest = (_base.to_jax(alphas, dtype), _base.to_jax(l1_ratios, dtype),
                 np.asarray(self.tol, _base.jax_dtype(dtype)), np.asarray(self.max_iter, np.int32))
-        workers = 1
-        if batch == "map":  # CPU (accelerators run every fold at once in one program)
-            workers = _fold_workers(self.n_jobs, len(folds), gram=use_gram,
-                                    n_features=n_features, size=n_train_max * n_features,
-                                    itemsize=np.dtype(_base.jax_dtype(dtype)).itemsize)
         out, full_gram = _solve_folds(
             shared, per_fold, rest, workers=workers, size=n_train_max * n_features,
             fit_intercept=self.fit_intercept, positive=self.positive, gram=use_gram,
