@@ -282,7 +282,7 @@ def test_cv_on_cpu_refits_where_a_lane_would_cost_a_path(monkeypatch):
     """On CPU (folds one after another) the full-data lane would cost one more fold
     path: it is used only where coordinate descent sweeps every feature; with working
     sets, with FISTA, or with the folds in threads, the model is refitted."""
-    from jreg.linear_model import _coordinate_descent, _cv
+    from jreg.linear_model import _coordinate_descent
 
     refits = []
     original = _coordinate_descent.ElasticNet._fit
@@ -847,3 +847,21 @@ def test_cv_fold_threads_keep_the_callers_x64_context():
     assert threaded.coef_.dtype == np.float64
     assert threaded.alpha_ == one.alpha_
     np.testing.assert_allclose(threaded.mse_path_, one.mse_path_, rtol=1e-8)
+
+
+def test_small_jit_arguments_stay_numpy_on_cpu():
+    """On CPU a small argument goes to the jitted call as a numpy array in the compute
+    dtype (the call's C++ dispatch takes it; ``jax.device_put`` cost ~50 µs each); a
+    large one, which later calls may reuse, is put on the device once; a JAX array stays
+    where it is. The input is never modified."""
+    from jreg.linear_model import _base
+
+    small = np.arange(10, dtype=np.int64)
+    out = _base.to_jax(small, np.float32)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    out[:] = -1
+    np.testing.assert_array_equal(small, np.arange(10))
+    big = _base.to_jax(np.zeros(_base._HOST_ARG_MAX + 1), np.float64)
+    assert isinstance(big, jax.Array) and big.dtype == np.float64
+    on_device = jax.numpy.arange(3.0)
+    assert isinstance(_base.to_jax(on_device, np.float64), jax.Array)

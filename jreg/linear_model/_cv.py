@@ -474,8 +474,11 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         weights = _base.to_jax(np.ones(n_samples, dtype) if sw is None else sw, dtype)
         shared = (x_device, _base.to_jax(y, dtype), weights)
         # device_put, not jnp.asarray: on a GPU each jnp.asarray of a numpy array ran an
-        # op of its own (19 ms for these five on an H200 machine)
-        per_fold = jax.device_put(tuple(padded))  # (folds, ...) each
+        # op of its own (19 ms for these five on an H200 machine); small ones stay numpy
+        # on CPU (to_jax)
+        per_fold = tuple(padded)  # (folds, ...) each
+        if sum(a.size for a in padded) > _base._HOST_ARG_MAX or batch != "map":
+            per_fold = jax.device_put(per_fold)
         rest = (_base.to_jax(alphas, dtype), _base.to_jax(l1_ratios, dtype),
                 np.asarray(self.tol, _base.jax_dtype(dtype)), np.asarray(self.max_iter, np.int32))
         out, full_gram = _solve_folds(
