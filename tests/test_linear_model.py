@@ -282,7 +282,7 @@ def test_cv_on_cpu_refits_where_a_lane_would_cost_a_path(monkeypatch):
     """On CPU (folds one after another) the full-data lane would cost one more fold
     path: it is used only where coordinate descent sweeps every feature; with working
     sets, with FISTA, or with the folds in threads, the model is refitted."""
-    from jreg.linear_model import _coordinate_descent
+    from jreg.linear_model import _coordinate_descent, _cv
 
     refits = []
     original = _coordinate_descent.ElasticNet._fit
@@ -292,15 +292,16 @@ def test_cv_on_cpu_refits_where_a_lane_would_cost_a_path(monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(_coordinate_descent.ElasticNet, "_fit", counting)
+    monkeypatch.setattr(_cv, "default_batch", lambda: "map")  # the CPU's batching
     x, y = load_diabetes(return_X_y=True)
     kw = dict(cv=KFold(3), alphas=5)
-    jl.LassoCV(**kw).fit(x, y)
+    jl.LassoCV(**kw, solver="cd").fit(x, y)
     assert refits == []  # p = 10: a full sweep, the lane
-    jl.LassoCV(**kw, n_jobs=2).fit(x, y)  # threads
+    jl.LassoCV(**kw, solver="cd", n_jobs=2).fit(x, y)  # threads
     jl.LassoCV(**kw, solver="fista").fit(x, y)
     assert refits == [1, 1]
     wide_x = np.hstack([x, x[:, :1] * np.arange(2, 42)])  # p = 50 > full_sweep_max
-    jl.LassoCV(**kw).fit(wide_x, y)
+    jl.LassoCV(**kw, solver="cd").fit(wide_x, y)
     assert refits == [1, 1, 1]
 
 
@@ -856,11 +857,18 @@ def test_small_jit_arguments_stay_numpy_on_cpu():
     where it is. The input is never modified."""
     from jreg.linear_model import _base
 
+    if jax.default_backend() != "cpu":
+        pytest.skip("CPU rule")
     small = np.arange(10, dtype=np.int64)
     out = _base.to_jax(small, np.float32)
     assert isinstance(out, np.ndarray) and out.dtype == np.float32
-    out[:] = -1
-    np.testing.assert_array_equal(small, np.arange(10))
+    # in the compute dtype already: the array itself may be passed on, never written to
+    x, y = load_diabetes(return_X_y=True)
+    sw = np.ones(len(y))
+    before = (x.copy(), y.copy(), sw.copy())
+    jl.LassoCV(cv=KFold(3), alphas=5).fit(x, y, sample_weight=sw)
+    for after, orig in zip((x, y, sw), before, strict=True):
+        np.testing.assert_array_equal(after, orig)
     big = _base.to_jax(np.zeros(_base._HOST_ARG_MAX + 1), np.float64)
     assert isinstance(big, jax.Array) and big.dtype == np.float64
     on_device = jax.numpy.arange(3.0)

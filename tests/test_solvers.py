@@ -532,7 +532,8 @@ def test_float32_gram_is_the_default_from_256_features():
 @pytest.mark.parametrize(
     "field, value",
     [("max_inner_rounds", 0), ("p0", 0), ("block", 0), ("anderson", -1), ("inner_ratio", 1.0),
-     ("float32_gram", 1), ("full_sweep_max", -1), ("full_sweep_max", 2.0)],
+     ("float32_gram", 1), ("full_sweep_max", -1), ("full_sweep_max", 2.0),
+     ("full_sweep_max", 129)],
 )
 def test_settings_that_cannot_work_are_rejected(field, value):
     """``max_inner_rounds=0`` used to loop forever and ``p0=0`` to stall silently."""
@@ -574,6 +575,8 @@ def test_full_sweeps_and_working_sets_give_the_same_certified_path(l1_ratio, pos
                                            settings=solvers.CDSettings(anderson=0))
     for res in (sweep, ws, anderson_off):
         assert np.all(res.converged) and int(np.sum(res.n_iter)) > 0
+    # Anderson's extrapolations are taken in the full sweep too
+    assert int(np.sum(sweep.n_iter)) < int(np.sum(anderson_off.n_iter))
     # different iterates (and Anderson steps), the same certified solutions
     assert not np.array_equal(np.asarray(sweep.n_iter), np.asarray(ws.n_iter))
     np.testing.assert_allclose(np.asarray(sweep.coef), np.asarray(ws.coef), rtol=1e-5,
@@ -595,23 +598,24 @@ def test_full_sweep_stops_at_max_iter_with_an_honest_gap():
     gap of the coefficients it returns; a zero column stays at zero."""
     x, y = load_diabetes(return_X_y=True)
     x = np.hstack([x, np.zeros((len(y), 1))])
-    res = solvers.solve_enet(x, y, 1e-4, tol=1e-14, max_iter=3)
-    assert not bool(res.converged) and int(res.n_iter) == 3
-    gap = numpy_gap(x, y, np.asarray(res.coef), 1e-4, 1.0)
-    np.testing.assert_allclose(gap, float(res.gap), rtol=1e-6)
-    assert float(res.coef[-1]) == 0.0
+    for max_iter in (3, 5, 10):  # within a round, and on an Anderson step
+        res = solvers.solve_enet(x, y, 1e-4, tol=1e-14, max_iter=max_iter)
+        assert not bool(res.converged) and int(res.n_iter) == max_iter
+        gap = numpy_gap(x, y, np.asarray(res.coef), 1e-4, 1.0)
+        np.testing.assert_allclose(gap, float(res.gap), rtol=1e-6)
+        assert float(res.coef[-1]) == 0.0
 
 
 def test_anderson_weights_solve_their_system():
-    """The unrolled elimination (short histories) and the LAPACK-backed path (long rows
-    use dots) both give the affine weights ``c ∝ (DDᵀ)⁻¹1``."""
+    """Fused sums (short rows) or dots (long rows), the unrolled elimination (K ≤ 10)
+    or LAPACK (longer histories): all give the affine weights ``c ∝ (DDᵀ)⁻¹1``."""
     from jreg.solvers import _cd
 
     rng = np.random.default_rng(0)
-    for m in (12, 300):
-        hist = np.cumsum(rng.standard_normal((6, m)), axis=0)
+    for m, k in ((12, 5), (300, 5), (40, 12)):
+        hist = np.cumsum(rng.standard_normal((k + 1, m)), axis=0)
         diffs = np.diff(hist, axis=0)
-        z = np.linalg.solve(diffs @ diffs.T, np.ones(5))
+        z = np.linalg.solve(diffs @ diffs.T, np.ones(k))
         np.testing.assert_allclose(np.asarray(_cd._anderson_weights(jnp.asarray(hist))),
                                    z / z.sum(), rtol=1e-8)
     mat = rng.standard_normal((4, 4))

@@ -399,8 +399,9 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         All folds, l1_ratios and alphas are solved in one jit-compiled call (warm-started
         ``lax.scan`` over alphas, batched over folds and l1_ratios); the mean squared
         test error of each fold picks ``alpha_``; the model is then refitted on all data
-        (on accelerators, for a small Gram problem, the full data is solved as one more
-        lane of that call instead, and its solution at ``alpha_`` is the model).
+        (for a small Gram problem — on accelerators, or on CPU where coordinate descent
+        sweeps every feature — the full data is solved as one more lane of that call
+        instead, and its solution at ``alpha_`` is the model).
 
         Args:
           X: ``(n_samples, n_features)``.
@@ -608,12 +609,12 @@ class LassoCV(_LinearModelCV):
       alpha_: the chosen alpha.
       alphas_: the grid.
       mse_path_: mean squared test error, ``(n_alphas, n_folds)``.
-      coef_: coefficients refitted at ``alpha_`` (see ``fit`` for accelerators).
+      coef_: coefficients refitted at ``alpha_`` (or the full data's lane's: see ``fit``).
       intercept_: intercept of the refit.
       dual_gap_: duality gap of the refit.
       n_iter_: iterations of the refit (where the full data rode in the CV program:
         FISTA's iterations at ``alpha_``, or coordinate descent's epochs along the path
-        up to it).
+        up to it, which can exceed ``max_iter``, a per-alpha limit).
       solver_: the algorithm that ran, ``"cd"`` or ``"fista"``.
       n_features_in_: number of features seen in ``fit``.
 

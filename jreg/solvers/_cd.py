@@ -79,7 +79,8 @@ class CDSettings(NamedTuple):
         :func:`with_float32_gram`).
       full_sweep_max: Gram problems of at most this many features skip working sets:
         every epoch sweeps all features and recomputes ``Qw`` exactly (``0``: always
-        working sets).
+        working sets; at most 128, since the sweep is unrolled when the program is
+        traced and its compile time grows with ``p²``).
 
     Examples:
       >>> import numpy as np
@@ -102,6 +103,10 @@ class CDSettings(NamedTuple):
     full_sweep_max: int = 32
 
 
+# the full sweep is unrolled at trace time (p² scalar operations in sub-blocks of 8)
+_FULL_SWEEP_LIMIT = 128
+
+
 def check_settings(settings: CDSettings) -> None:
     """Raise ``ValueError`` naming the field of ``settings`` that cannot work."""
     if not isinstance(settings, CDSettings):
@@ -116,10 +121,11 @@ def check_settings(settings: CDSettings) -> None:
         settings.anderson < 0
     ):
         raise ValueError(f"settings.anderson must be an int >= 0, got {settings.anderson!r}.")
-    if (isinstance(settings.full_sweep_max, bool) or not isinstance(settings.full_sweep_max, int)
-            or settings.full_sweep_max < 0):
-        raise ValueError(
-            f"settings.full_sweep_max must be an int >= 0, got {settings.full_sweep_max!r}.")
+    sweep = settings.full_sweep_max
+    if (isinstance(sweep, bool) or not isinstance(sweep, int)
+            or not 0 <= sweep <= _FULL_SWEEP_LIMIT):
+        raise ValueError(f"settings.full_sweep_max must be an int in [0, {_FULL_SWEEP_LIMIT}], "
+                         f"got {sweep!r}.")
     if not 0.0 < settings.inner_ratio < 1.0:
         raise ValueError(f"settings.inner_ratio must be in (0, 1), got {settings.inner_ratio!r}.")
     if not (settings.float32_gram is None or isinstance(settings.float32_gram, bool)):
@@ -507,8 +513,11 @@ def _solve_small(mat, rhs):
     elimination without pivoting written out entry by entry.
 
     ``jnp.linalg.solve`` is a LAPACK call, which XLA's CPU cannot fuse into the loop
-    around it; this is a few dozen scalar operations it fuses. A singular ``mat`` gives
-    non-finite entries (like the pivoted solve), which the caller rejects.
+    around it; this is a few dozen scalar operations it fuses. Without pivoting it is
+    less accurate than LAPACK on nearly singular matrices: an exactly singular ``mat``
+    gives non-finite entries, a nearly singular one finite but poor ones. Anderson's
+    caller rejects both (non-finite weights, or a candidate that does not lower the
+    primal), so a bad solve costs one extrapolation, never a worse iterate.
     """
     k = mat.shape[0]
     m = [[mat[i, j] for j in range(k)] for i in range(k)]
