@@ -322,7 +322,7 @@ def design_to_device(estimator, X, y=None, sw=None, *, fit_intercept=False, posi
                         input_name="X", estimator=estimator)
         except ValueError:
             _raise_not_finite(estimator, host, dtype)
-        x_device = X if isinstance(X, jax.Array) and X.dtype == dtype else jax.device_put(cast)
+        x_device = X if isinstance(X, jax.Array) and X.dtype == dtype else to_jax(cast, dtype)
         xy_max = None if y is None else _xy_max(host, y, fit_intercept=fit_intercept,
                                                  sample_weight=sw, positive=positive)
         return x_device, xy_max

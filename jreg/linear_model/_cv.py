@@ -457,6 +457,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             workers = _fold_workers(self.n_jobs, n_folds, gram=use_gram,
                                     n_features=n_features, size=n_train_max * n_features,
                                     itemsize=np.dtype(_base.jax_dtype(dtype)).itemsize)
+        if workers > 1 and isinstance(x_device, np.ndarray):  # one copy for every thread
+            x_device = jax.device_put(x_device)
         full_lane = (workers == 1 and use_gram and complement and not user_gram
                      and n_samples * n_features <= _MAX_FULL_LANE_SIZE
                      and (batch == "vmap" or (isinstance(settings, _cd.CDSettings)
