@@ -17,7 +17,7 @@
 # run only when named)
 # Worst-case wall times (time boxes): augment 80 s, ops 80 s, dropout 150 s, linear
 # 270 s, cli 60 s, fista 480 s, default 225 s, cvprofile 300 s, autotune 90 s, narrowab
-# 300 s, tests 120 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
+# 300 s, tests 150 s, dropout8k 80 s, host 60 s, cpu16 150 s, cvfloor16 200 s, xlaflag16
 # 150 s, fistacost 180 s, fixedstep 120 s, cvsmall 260 s; one device command may run
 # 600 s, so name at most ~540 s of parts per call.
 set -u
@@ -185,10 +185,12 @@ if part fistacost; then
   echo "fista iteration trace: exit $?"
 fi
 if part tests; then
-  # the FISTA / solver="auto" tests on the GPU (CI has no accelerator)
-  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 120 python3 -m pytest -p no:cacheprovider \
-    -q -n 4 tests/test_solvers_fista_path.py tests/test_linear_model.py -k \
-    "fista or FISTA or auto or vmap or full_data_lane" > "$OUT/tests_gpu.log" 2>&1
+  # the FISTA / solver="auto" tests on the GPU (CI has no accelerator), and coordinate
+  # descent's full sweeps (FISTA's finish on diabetes-sized problems there)
+  XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 150 python3 -m pytest -p no:cacheprovider \
+    -q -n 4 tests/test_solvers_fista_path.py tests/test_linear_model.py tests/test_solvers.py \
+    -k "fista or FISTA or auto or vmap or full_data_lane or full_sweep or refits" \
+    > "$OUT/tests_gpu.log" 2>&1
   echo "tests: exit $?"
 fi
 if part dropout8k; then
