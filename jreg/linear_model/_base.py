@@ -40,6 +40,15 @@ def jax_dtype(dtype) -> np.dtype:
 _HOST_ARG_MAX = 2**16
 
 
+def call_args(arrays):
+    """``arrays`` (numpy, already in their dtypes) as arguments of jitted calls: kept
+    numpy on CPU while they hold at most ``_HOST_ARG_MAX`` values in all (see
+    :func:`to_jax`), else put on the device once."""
+    if jax.default_backend() == "cpu" and sum(a.size for a in arrays) <= _HOST_ARG_MAX:
+        return arrays
+    return jax.device_put(arrays)
+
+
 def to_jax(array, dtype):
     """``array`` in the compute dtype as an argument of a jitted call (never modifies
     ``array``): a JAX array, or on CPU a small numpy array.
@@ -52,10 +61,7 @@ def to_jax(array, dtype):
     """
     if isinstance(array, jax.Array):
         return array.astype(jax_dtype(dtype))
-    host = np.asarray(array, dtype=jax_dtype(dtype))
-    if host.size <= _HOST_ARG_MAX and jax.default_backend() == "cpu":
-        return host
-    return jax.device_put(host)
+    return call_args(np.asarray(array, dtype=jax_dtype(dtype)))
 
 
 def to_numpy(array, dtype):
@@ -191,6 +197,15 @@ def warn_not_converged(gaps, tols):
         ConvergenceWarning,
         stacklevel=user_stacklevel(),
     )
+
+
+def check_finite_solution(coef, intercept):
+    """scikit-learn's error for coefficients or intercepts that are not finite."""
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        raise ValueError(
+            "Coordinate descent iterations resulted in non-finite parameter values. The "
+            "input data may contain large values and need to be preprocessed."
+        )
 
 
 def check_grid_ratio(l1_ratio):

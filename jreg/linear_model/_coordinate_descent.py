@@ -443,11 +443,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if not np.all(out["converged"]):
             bad = ~out["converged"][:, 0]
             _base.warn_not_converged(gaps[bad], out["tol"][bad])
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise ValueError(
-                "Coordinate descent iterations resulted in non-finite parameter values. The "
-                "input data may contain large values and need to be preprocessed."
-            )
+        _base.check_finite_solution(coef, intercept)
         if y.ndim == 1:
             self.coef_ = coef[0]
             self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0

@@ -478,10 +478,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         shared = (x_device, _base.to_jax(y, dtype), weights)
         # device_put, not jnp.asarray: on a GPU each jnp.asarray of a numpy array ran an
         # op of its own (19 ms for these five on an H200 machine); small ones stay numpy
-        # on CPU (to_jax)
-        per_fold = tuple(padded)  # (folds, ...) each
-        if sum(a.size for a in padded) > _base._HOST_ARG_MAX or batch != "map":
-            per_fold = jax.device_put(per_fold)
+        # on CPU
+        per_fold = _base.call_args(tuple(padded))  # (folds, ...) each
         rest = (_base.to_jax(alphas, dtype), _base.to_jax(l1_ratios, dtype),
                 np.asarray(self.tol, _base.jax_dtype(dtype)), np.asarray(self.max_iter, np.int32))
         out, full_gram = _solve_folds(
@@ -561,11 +559,7 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
         intercept = 0.0
         if self.fit_intercept:
             intercept = float(np.average(y, weights=sw) - coef @ np.average(X, 0, weights=sw))
-        if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
-            raise ValueError(
-                "Coordinate descent iterations resulted in non-finite parameter values. The "
-                "input data may contain large values and need to be preprocessed."
-            )
+        _base.check_finite_solution(coef, intercept)
         self.coef_, self.intercept_, self.dual_gap_, self.n_iter_ = coef, intercept, gap, n_iter
 
     def predict(self, X):
