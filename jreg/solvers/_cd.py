@@ -604,12 +604,12 @@ def _solve_full_sweep(op, w, a, b, tol, max_iter, positive, n_acc, full_gap):
     def exact_aux(w):
         return jnp.sum(op.gram * w[None, :], axis=1)
 
-    def stats(w):
-        aux = exact_aux(w)
+    def gap_of(w, aux):
         corr = full_corr(op, aux)
-        return aux, corr, full_gap(corr, w, aux)
+        return corr, full_gap(corr, w, aux)
 
-    aux, corr, gap = stats(w)
+    aux = exact_aux(w)
+    corr, gap = gap_of(w, aux)
     hist = jnp.zeros((n_acc + 1, p), dtype).at[0].set(w)
 
     def cond(c):
@@ -619,24 +619,25 @@ def _solve_full_sweep(op, w, a, b, tol, max_iter, positive, n_acc, full_gap):
     def body(c):
         s, hist, k = c
         w = _block_cd(s.w, s.corr, op.gram, valid, a, b, positive)
+        aux = exact_aux(w)
         if n_acc > 1:
             k = k + 1
             hist = hist.at[k].set(w)
 
-            def extrapolate(w):
+            def extrapolate(w, aux):
                 coef = _anderson_weights(hist)
                 w_acc = _combine(coef, hist[1:])
+                aux_acc = exact_aux(w_acc)
                 ok = jnp.all(jnp.isfinite(w_acc))
                 if positive:
                     ok = ok & jnp.all(w_acc >= 0)
-                aux, aux_acc = exact_aux(w), exact_aux(w_acc)
                 ok = ok & (primal_value(op, w_acc, aux_acc, a, b) < primal_value(op, w, aux, a, b))
-                return jnp.where(ok, w_acc, w)
+                return jnp.where(ok, w_acc, w), jnp.where(ok, aux_acc, aux)
 
-            w = jax.lax.cond(k == n_acc, extrapolate, lambda w: w, w)
+            w, aux = jax.lax.cond(k == n_acc, extrapolate, lambda w, aux: (w, aux), w, aux)
             hist = jnp.where(k == n_acc, hist.at[0].set(w), hist)
             k = jnp.where(k == n_acc, 0, k)
-        aux, corr, gap = stats(w)
+        corr, gap = gap_of(w, aux)
         return SolveState(w, aux, gap, s.n_iter + 1, corr), hist, k
 
     state = SolveState(w, aux, gap, jnp.zeros((), jnp.int32), corr)
