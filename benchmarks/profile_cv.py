@@ -53,7 +53,8 @@ def parse_args(argv=None):
                              "steps, as before 2026-11-27 afternoon): an A/B of that step")
     parser.add_argument("--no-full-lane", action="store_true",
                         help="refit at alpha_ also where the full data would ride as one "
-                             "more lane of the CV program (accelerators): an A/B of that")
+                             "more lane of the CV program (accelerators; on CPU where "
+                             "coordinate descent sweeps every feature): an A/B of that")
     return parser.parse_args(argv)
 
 
@@ -75,7 +76,7 @@ from jreg.solvers._api import solver_name  # noqa: E402
 
 if ARGS.no_narrow:  # before anything is traced
     _pg._widths = lambda n_cols: [n_cols]
-if ARGS.no_full_lane:  # every fit refits, as on CPU
+if ARGS.no_full_lane:  # every fit refits
     _cv._MAX_FULL_LANE_SIZE = 0
 if ARGS.fixed_step:  # the default settings' adaptive step off, before anything is traced
     _pg.FistaSettings.__new__.__defaults__ = (
@@ -132,7 +133,7 @@ def profile(x, y, tol):
                 model.fit(x, y)
             total = time.perf_counter() - start
             n_warned = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-            # (no refit where the full data was a lane of the CV program: accelerators)
+            # (no refit where the full data was a lane of the CV program)
             spent = clock.spent
             return total, spent["cv"], spent.get("refit", 0.0), model.alphas_, n_warned
 
