@@ -792,6 +792,8 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
     cores = 2
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)),
                         raising=False)
+    cache = 0  # unknown
+    monkeypatch.setattr(_cv, "_last_level_cache_bytes", lambda: cache)
     big = _cv._MIN_THREADED_SIZE
     p_max = _cv._MAX_THREADED_GRAM_FEATURES
 
@@ -800,6 +802,14 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
 
     assert workers(None, 5, gram=True, n_features=p_max) == 2
     assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram, 2 cores
+    # ... unless two float32 p x p matrices fit in half the last-level cache
+    cache = 32 * 2**20
+    assert workers(None, 5, gram=True, n_features=2000) == 1
+    assert workers(None, 5, gram=True, n_features=1448) == 2
+    cache = 480 * 2**20
+    assert workers(None, 5, gram=True, n_features=2000) == 2
+    assert workers(None, 5, gram=True, n_features=6000) == 1
+    cache = 0
     # no Gram matrix: up to _MAX_FOLDS_AT_ONCE folds all at once, more: one per core
     assert _cv._MAX_FOLDS_AT_ONCE == 5
     assert workers(None, 3) == 3
@@ -873,3 +883,24 @@ def test_small_jit_arguments_stay_numpy_on_cpu():
     assert isinstance(big, jax.Array) and big.dtype == np.float64
     on_device = jax.numpy.arange(3.0)
     assert isinstance(_base.to_jax(on_device, np.float64), jax.Array)
+
+
+def test_last_level_cache_bytes_reads_sysfs(monkeypatch, tmp_path):
+    import glob
+
+    from jreg.linear_model import _cv
+
+    sizes = {"index0": "48K", "index2": "2048K", "index3": "480M", "index9": "junk"}
+    for name, text in sizes.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "size").write_text(text + "\n")
+    found = sorted(str(tmp_path / name / "size") for name in sizes)
+    monkeypatch.setattr(glob, "glob", lambda pattern: found)
+    _cv._last_level_cache_bytes.cache_clear()
+    try:
+        assert _cv._last_level_cache_bytes() == 480 * 2**20
+        monkeypatch.setattr(glob, "glob", lambda pattern: [])
+        _cv._last_level_cache_bytes.cache_clear()
+        assert _cv._last_level_cache_bytes() == 0
+    finally:
+        _cv._last_level_cache_bytes.cache_clear()

@@ -2,6 +2,8 @@ r"""LassoCV and ElasticNetCV: all folds × l1_ratios × alphas in one compiled c
 
 from __future__ import annotations
 
+import functools
+import glob
 import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -259,6 +261,12 @@ _MAX_FULL_LANE_SIZE = 2**16
 _MIN_THREADED_SIZE = 20_000
 _MAX_THREADED_GRAM_FEATURES = 1024
 _MIN_CORES_LARGE_GRAM = 4
+# ... nor where the threads' epoch matrices (p x p, read in float32: 4 bytes a value)
+# fit in this share of the last-level cache: the 10000x2000 folds were slower in threads
+# with a 32 MB L3 (2 x 16 MB) but 2.16-2.24 -> 1.66-1.74 s faster (fit / path 2.3-2.4 ->
+# 1.9-2.0) with a 480 MB one (2-core CPU, alternating runs, 2026-11-27 evening); the 1024
+# features above fit in half of the 32 MB one
+_GRAM_CACHE_SHARE = 0.5
 # Without a Gram matrix, up to this many folds all start at once even on fewer cores:
 # the OS shares the cores between them and they finish together, where one thread per
 # core takes them in order and the longest may start last (2 cores, alternating runs,
@@ -273,13 +281,32 @@ _MAX_FOLDS_AT_ONCE = 5
 _MAX_THREADED_BYTES = 2**31
 
 
+@functools.cache
+def _last_level_cache_bytes():
+    """The largest CPU cache this process's first core reports (Linux sysfs), in bytes;
+    0 where it is not known."""
+    found = 0
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(index) as f:
+                text = f.read().strip().upper()
+        except OSError:
+            continue
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        digits = text[:-1] if scale > 1 else text
+        if digits.isdigit():
+            found = max(found, int(digits) * scale)
+    return found
+
+
 def _fold_workers(n_jobs, n_folds, *, gram, n_features, size, itemsize=8):
     """Threads that run the folds' programs at once on CPU. ``n_jobs``: a positive count,
     or joblib's negative convention (``-1``: every core, ``-2``: all but one); ``None``:
     every core where that is faster (``size = n_train·p`` at least
     ``_MIN_THREADED_SIZE``, and no Gram matrix, one of at most
-    ``_MAX_THREADED_GRAM_FEATURES`` features, or at least ``_MIN_CORES_LARGE_GRAM``
-    cores), and without a Gram matrix every fold when they number at most
+    ``_MAX_THREADED_GRAM_FEATURES`` features, at least ``_MIN_CORES_LARGE_GRAM``
+    cores, or threads whose float32 ``p × p`` matrices fit in ``_GRAM_CACHE_SHARE`` of
+    the last-level cache), and without a Gram matrix every fold when they number at most
     ``_MAX_FOLDS_AT_ONCE``; no more than their temporaries (of ``itemsize`` bytes per
     value) allow in ``_MAX_THREADED_BYTES``; else 1. Never more than the folds; ``1``:
     one program."""
@@ -288,7 +315,9 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size, itemsize=8):
     if n_jobs is None:
         faster = size >= _MIN_THREADED_SIZE and (
             not gram or n_features <= _MAX_THREADED_GRAM_FEATURES
-            or cores >= _MIN_CORES_LARGE_GRAM)
+            or cores >= _MIN_CORES_LARGE_GRAM
+            or min(cores, n_folds) * 4 * n_features**2
+            <= _GRAM_CACHE_SHARE * _last_level_cache_bytes())
         n_jobs = cores if faster else 1
         if faster and not gram and n_folds <= _MAX_FOLDS_AT_ONCE:
             n_jobs = max(n_jobs, n_folds)
