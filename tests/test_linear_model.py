@@ -501,7 +501,9 @@ def test_jax_array_x_stays_on_its_device_and_gives_the_numpy_answer(monkeypatch)
         ref, mine = make().fit(x, y), make().fit(xj, y)
         np.testing.assert_array_equal(mine.coef_, ref.coef_)
         assert mine.n_features_in_ == x.shape[1] and isinstance(mine.coef_, np.ndarray)
-    assert len(seen) == 4 and all(t is str for t in seen[1::2])  # "no_validation": y only
+    # the JAX-array fits validate y only ("no_validation" for X); the numpy ones take
+    # the plain-array shortcut (test_plain_arrays_validate_as_scikit_learn_does)
+    assert seen == [str, str]
     ref, mine = jl.lasso_path(x, y, n_alphas=4), jl.lasso_path(xj, y, n_alphas=4)
     np.testing.assert_array_equal(mine[0], ref[0])
     np.testing.assert_array_equal(mine[1], ref[1])
@@ -904,3 +906,65 @@ def test_last_level_cache_bytes_reads_sysfs(monkeypatch, tmp_path):
         assert _cv._last_level_cache_bytes() == 0
     finally:
         _cv._last_level_cache_bytes.cache_clear()
+
+
+class _NdarraySubclass(np.ndarray):
+    pass
+
+
+def test_plain_arrays_validate_as_scikit_learn_does():
+    """validate_xy's shortcut for plain float arrays returns what scikit-learn's
+    validate_data returns, sets the same attributes, and leaves every error to it."""
+    import sklearn
+    from sklearn.utils.validation import validate_data
+
+    from jreg.linear_model import _base
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 3))
+    y = rng.standard_normal(6)
+    for xd, yd in [(np.float64, np.float64), (np.float32, np.float64), (np.float32, np.float32)]:
+        xs, ys = np.asarray(x, xd), np.asarray(y, yd)
+        assert _base._plain_xy(xs, ys)
+        mine, ref = jl.Lasso(), jl.Lasso()
+        mine.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)  # a past fit's
+        got = _base.validate_xy(mine, xs, ys)
+        want = validate_data(ref, xs, ys, dtype=[np.float64, np.float32], y_numeric=True,
+                             multi_output=True)
+        assert got[0] is xs  # not copied
+        for a, b in zip(got, (want[0], np.asarray(want[1], want[0].dtype)), strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+        assert mine.n_features_in_ == ref.n_features_in_ == 3
+        assert not hasattr(mine, "feature_names_in_")
+    # not plain: scikit-learn's own path
+    for xs, ys in [(x.astype(int), y), (x, y[:, None]), (x, y[:5]), (x[:0], y[:0]),
+                   (x.astype(">f8"), y), (x, y.astype(int)), (x.view(_NdarraySubclass), y),
+                   (x.tolist(), y)]:
+        assert not _base._plain_xy(xs, ys)
+    # errors are scikit-learn's, naming the argument
+    bad_y = y.copy()
+    bad_y[2] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        _base.validate_xy(jl.Lasso(), x, bad_y)
+    bad_x = x.copy()
+    bad_x[1, 1] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        _base.validate_xy(jl.Lasso(), bad_x, y)
+    assert _base.validate_xy(jl.Lasso(), bad_x, y, finite_x=False)[0] is bad_x  # checked later
+    with sklearn.config_context(assume_finite=True):  # scikit-learn's switch is honoured
+        assert np.isnan(_base.validate_xy(jl.Lasso(), x, bad_y)[1][2])
+    # finite values whose sum overflows are finite
+    assert _base._all_finite(np.array([1e308, 1e308]))
+    assert not _base._all_finite(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        jl.LassoCV(cv=3).fit(bad_x, y)
+    # paths: the same shortcut, the same answer as through check_array (not plain)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        jl.lasso_path(x, bad_y, n_alphas=3)
+    for xd in (np.float64, np.float32):
+        fast = jl.enet_path(x.astype(xd), y, n_alphas=3)
+        slow = jl.enet_path(x.astype(xd).view(_NdarraySubclass), y.tolist(), n_alphas=3)
+        assert fast[1].dtype == slow[1].dtype == xd
+        for a, b in zip(fast[:2], slow[:2], strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -11,6 +11,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+from sklearn import get_config
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import (
     check_array,
@@ -41,10 +42,11 @@ _HOST_ARG_MAX = 2**16
 
 
 def call_args(arrays):
-    """``arrays`` (numpy, already in their dtypes) as arguments of jitted calls: kept
-    numpy on CPU while they hold at most ``_HOST_ARG_MAX`` values in all (see
-    :func:`to_jax`), else put on the device once."""
-    if jax.default_backend() == "cpu" and sum(a.size for a in arrays) <= _HOST_ARG_MAX:
+    """``arrays`` (a numpy array or a tuple of them, already in their dtypes) as
+    arguments of jitted calls: kept numpy on CPU while they hold at most
+    ``_HOST_ARG_MAX`` values in all (see :func:`to_jax`), else put on the device once."""
+    size = arrays.size if isinstance(arrays, np.ndarray) else sum(a.size for a in arrays)
+    if size <= _HOST_ARG_MAX and jax.default_backend() == "cpu":
         return arrays
     return jax.device_put(arrays)
 
@@ -132,12 +134,44 @@ def check_device_x(X):
     return X
 
 
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _plain_xy(X, y):
+    """Whether ``X, y`` are numpy arrays that scikit-learn's ``validate_data`` would
+    return unchanged once found finite: a non-empty 2-d float64/float32 ``X`` and a float
+    ``y`` of one value per row (native byte order)."""
+    return (type(X) is np.ndarray and type(y) is np.ndarray and X.ndim == 2
+            and y.ndim == 1 and X.dtype in _FLOAT_DTYPES and y.dtype in _FLOAT_DTYPES
+            and X.shape[0] >= 1 and X.shape[1] >= 1 and y.shape[0] == X.shape[0])
+
+
+def plain_valid_xy(X, y, *, finite_x):
+    """Whether ``X, y`` are plain arrays (:func:`_plain_xy`) that pass scikit-learn's
+    checks as they are: ``y`` finite, and ``X`` with ``finite_x`` (unless scikit-learn's
+    ``assume_finite`` is set). Then ``X`` and ``y`` in ``X``'s dtype are what its
+    validation returns; otherwise it must run (it raises the errors)."""
+    if not _plain_xy(X, y):
+        return False
+    if get_config()["assume_finite"]:
+        return True
+    return _all_finite(y) and (not finite_x or _all_finite(X))
+
+
 def validate_xy(estimator, X, y, *, reset=True, multi_output=True, finite_x=True):
     """scikit-learn validation of ``X, y``: finite, float64/float32, consistent lengths.
 
     ``finite_x=False`` leaves ``X``'s finiteness to :func:`design_to_device` (``y`` is
     always checked); a JAX array ``X`` then stays on its device (:func:`check_device_x`).
+    Plain float arrays (:func:`_plain_xy`) in a fit get the same checks and attributes
+    without ``validate_data``'s generic path (~0.1 ms a call: diabetes); anything else,
+    and every error, goes through it.
     """
+    if reset and plain_valid_xy(X, y, finite_x=finite_x):
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return X, y.astype(X.dtype, copy=False)
     x_device = check_device_x(X) if not finite_x else None
     if x_device is not None:
         y = validate_data(estimator, "no_validation", y, reset=reset,
@@ -302,6 +336,14 @@ def _scan_design(x, y, sw, *, fit_intercept, positive):
     return finite, jnp.max(xy) if positive else jnp.max(jnp.abs(xy))
 
 
+def _all_finite(x):
+    """Whether the float array ``x`` holds no NaN or infinity: scikit-learn's test (a
+    finite sum, else every value checked), without ``check_array``'s other work (~45 µs
+    a call on diabetes)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(x))) or bool(np.isfinite(x).all())
+
+
 def _raise_not_finite(estimator, X, cast):
     """scikit-learn's error for a non-finite ``X``, or for values that ``cast`` (``X`` in
     the compute dtype) turned infinite."""
@@ -332,10 +374,7 @@ def design_to_device(estimator, X, y=None, sw=None, *, fit_intercept=False, posi
         host = np.asarray(X)
         with np.errstate(over="ignore"):  # float64 beyond float32's range: the check below
             cast = host.astype(dtype, copy=False)
-        try:
-            check_array(cast, ensure_all_finite=True, dtype=None, copy=False,
-                        input_name="X", estimator=estimator)
-        except ValueError:
+        if not _all_finite(cast):
             _raise_not_finite(estimator, host, dtype)
         x_device = X if isinstance(X, jax.Array) and X.dtype == dtype else to_jax(cast, dtype)
         xy_max = None if y is None else _xy_max(host, y, fit_intercept=fit_intercept,

@@ -100,17 +100,19 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
 
 
 def _check_path_inputs(X, y, check_input, copy_X):
+    if check_input and _base.plain_valid_xy(X, y, finite_x=False):
+        return X, y.astype(X.dtype, copy=False)  # what check_array would return
     x_device = _base.check_device_x(X)  # a JAX array stays on its device
     if x_device is not None:
         X = x_device
     elif check_input:
         # X's finiteness: design_to_device, on its device
         X = check_array(X, dtype=[np.float64, np.float32], accept_sparse=False, copy=False,
-                        ensure_all_finite=False)
+                        ensure_all_finite=False, input_name="X")
     else:
         X = np.asarray(X)
     if check_input:
-        y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False)
+        y = check_array(y, dtype=X.dtype.type, ensure_2d=False, copy=False, input_name="y")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(
