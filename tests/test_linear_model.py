@@ -804,13 +804,23 @@ def test_fold_workers_follow_n_jobs(monkeypatch):
 
     assert workers(None, 5, gram=True, n_features=p_max) == 2
     assert workers(None, 5, gram=True, n_features=p_max + 1) == 1  # large Gram, 2 cores
-    # ... unless two float32 p x p matrices fit in half the last-level cache
-    cache = 32 * 2**20
+    # ... unless their p x p float64 matrices, one per thread, fit in half the L3
+    cache = 32 * 2**20  # the measured limit
+    assert workers(None, 5, gram=True, n_features=1025) == 1
     assert workers(None, 5, gram=True, n_features=2000) == 1
-    assert workers(None, 5, gram=True, n_features=1448) == 2
     cache = 480 * 2**20
     assert workers(None, 5, gram=True, n_features=2000) == 2
-    assert workers(None, 5, gram=True, n_features=6000) == 1
+    assert workers(None, 5, gram=True, n_features=3965) == 2
+    assert workers(None, 5, gram=True, n_features=3966) == 1
+    assert _cv._fold_workers(None, 5, gram=True, n_features=5600, size=big,
+                             itemsize=4) == 2  # float32: half the bytes
+    cache = 2**60
+    assert workers(None, 5, gram=True, n_features=3966) == 2  # the memory cap allows it
+    cache = 480 * 2**20
+    cores = 3  # counted for the threads that run: min(cores, folds)
+    assert workers(None, 2, gram=True, n_features=3500) == 2
+    assert workers(None, 3, gram=True, n_features=3500) == 1
+    cores = 2
     cache = 0
     # no Gram matrix: up to _MAX_FOLDS_AT_ONCE folds all at once, more: one per core
     assert _cv._MAX_FOLDS_AT_ONCE == 5
@@ -897,7 +907,13 @@ def test_last_level_cache_bytes_reads_sysfs(monkeypatch, tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "size").write_text(text + "\n")
     found = sorted(str(tmp_path / name / "size") for name in sizes)
-    monkeypatch.setattr(glob, "glob", lambda pattern: found)
+    found.append(str(tmp_path / "gone" / "size"))  # unreadable: skipped
+
+    def fake_glob(pattern):
+        assert pattern == "/sys/devices/system/cpu/cpu0/cache/index*/size"
+        return found
+
+    monkeypatch.setattr(glob, "glob", fake_glob)
     _cv._last_level_cache_bytes.cache_clear()
     try:
         assert _cv._last_level_cache_bytes() == 480 * 2**20
@@ -912,13 +928,36 @@ class _NdarraySubclass(np.ndarray):
     pass
 
 
-def test_plain_arrays_validate_as_scikit_learn_does():
+def test_plain_arrays_validate_as_scikit_learn_does(monkeypatch):
     """validate_xy's shortcut for plain float arrays returns what scikit-learn's
     validate_data returns, sets the same attributes, and leaves every error to it."""
     import sklearn
     from sklearn.utils.validation import validate_data
 
-    from jreg.linear_model import _base
+    from jreg.linear_model import _base, _coordinate_descent
+
+    generic = []  # calls of scikit-learn's validation from the fits and paths
+
+    def spy_on(module, name):
+        real = getattr(module, name)
+
+        def spy(*args, **kwargs):
+            generic.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+
+    spy_on(_base, "validate_data")
+    spy_on(_coordinate_descent, "check_array")
+    xd, yd = load_diabetes(return_X_y=True)
+    for fit in (lambda: jl.Lasso().fit(xd, yd), lambda: jl.Ridge().fit(xd, yd),
+                lambda: jl.RidgeCV().fit(xd, yd), lambda: jl.LassoCV(cv=3, alphas=3).fit(xd, yd),
+                lambda: jl.lasso_path(xd, yd, n_alphas=3)):
+        fit()
+    assert generic == []  # plain arrays: the shortcut
+    jl.Lasso().fit(xd.tolist(), yd)
+    jl.lasso_path(xd.view(_NdarraySubclass), yd, n_alphas=3)
+    assert generic == ["validate_data", "check_array", "check_array"]
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 3))
@@ -959,6 +998,23 @@ def test_plain_arrays_validate_as_scikit_learn_does():
     assert not _base._all_finite(np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="Input X contains infinity"):
         jl.LassoCV(cv=3).fit(bad_x, y)
+    # y finite in its dtype but not in X's: scikit-learn's error (cast, then checked)
+    huge = y.copy()
+    huge[0] = 1e300
+    with pytest.raises(ValueError, match="Input y contains infinity or a value too large"), \
+            np.errstate(over="ignore"):  # (numpy's warning from scikit-learn's cast)
+        jl.lasso_path(x.astype(np.float32), huge, n_alphas=3)
+    # X unchecked by the caller (check_input=False) still needs a sample and a feature
+    with pytest.raises(ValueError, match="0 sample"):
+        jl.enet_path(x[:0], y[:0], check_input=False, n_alphas=3)
+    # assume_finite: X's finiteness is not checked (scikit-learn's meaning) ...
+    nan_x = x.copy()
+    nan_x[0, 0] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        assert _base.design_to_device(jl.Lasso(), nan_x)[0] is not None
+        # ... and where jreg raises anyway, the message names NaN
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            _base._raise_not_finite(jl.Lasso(), nan_x, np.float64)
     # paths: the same shortcut, the same answer as through check_array (not plain)
     with pytest.raises(ValueError, match="Input y contains NaN"):
         jl.lasso_path(x, bad_y, n_alphas=3)

@@ -11,7 +11,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn import get_config
+from sklearn import config_context, get_config
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import (
     check_array,
@@ -147,15 +147,19 @@ def _plain_xy(X, y):
 
 
 def plain_valid_xy(X, y, *, finite_x):
-    """Whether ``X, y`` are plain arrays (:func:`_plain_xy`) that pass scikit-learn's
-    checks as they are: ``y`` finite, and ``X`` with ``finite_x`` (unless scikit-learn's
-    ``assume_finite`` is set). Then ``X`` and ``y`` in ``X``'s dtype are what its
-    validation returns; otherwise it must run (it raises the errors)."""
+    """``(X, y)`` with ``y`` in ``X``'s dtype where they are plain arrays
+    (:func:`_plain_xy`) that pass scikit-learn's checks as they are: ``y`` finite in that
+    dtype (a float64 value beyond float32's range is not), and ``X`` with ``finite_x``
+    (unless scikit-learn's ``assume_finite`` is set) — what its validation returns, and
+    no copy. Else ``None``: its validation must run (and raise the errors)."""
     if not _plain_xy(X, y):
-        return False
-    if get_config()["assume_finite"]:
-        return True
-    return _all_finite(y) and (not finite_x or _all_finite(X))
+        return None
+    with np.errstate(over="ignore"):
+        y = y.astype(X.dtype, copy=False)
+    if get_config()["assume_finite"] or (
+            _all_finite(y) and (not finite_x or _all_finite(X))):
+        return X, y
+    return None
 
 
 def validate_xy(estimator, X, y, *, reset=True, multi_output=True, finite_x=True):
@@ -167,11 +171,12 @@ def validate_xy(estimator, X, y, *, reset=True, multi_output=True, finite_x=True
     without ``validate_data``'s generic path (~0.1 ms a call: diabetes); anything else,
     and every error, goes through it.
     """
-    if reset and plain_valid_xy(X, y, finite_x=finite_x):
+    plain = plain_valid_xy(X, y, finite_x=finite_x) if reset else None
+    if plain is not None:
         estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
-        return X, y.astype(X.dtype, copy=False)
+        return plain
     x_device = check_device_x(X) if not finite_x else None
     if x_device is not None:
         y = validate_data(estimator, "no_validation", y, reset=reset,
@@ -347,8 +352,9 @@ def _all_finite(x):
 def _raise_not_finite(estimator, X, cast):
     """scikit-learn's error for a non-finite ``X``, or for values that ``cast`` (``X`` in
     the compute dtype) turned infinite."""
-    check_array(np.asarray(X), ensure_all_finite=True, dtype=None, input_name="X",
-                estimator=estimator)
+    with config_context(assume_finite=False):  # its message names NaN or infinity
+        check_array(np.asarray(X), ensure_all_finite=True, dtype=None, input_name="X",
+                    estimator=estimator)
     raise ValueError(
         f"Input X contains infinity or a value too large for {np.dtype(cast)!r}, the dtype "
         "JAX computes in (float64 needs jax.config.update('jax_enable_x64', True))."
@@ -374,7 +380,9 @@ def design_to_device(estimator, X, y=None, sw=None, *, fit_intercept=False, posi
         host = np.asarray(X)
         with np.errstate(over="ignore"):  # float64 beyond float32's range: the check below
             cast = host.astype(dtype, copy=False)
-        if not _all_finite(cast):
+        if cast.ndim != 2 or 0 in cast.shape:  # unchecked input (check_input=False)
+            check_array(cast, dtype=None, input_name="X", estimator=estimator)
+        if not get_config()["assume_finite"] and not _all_finite(cast):
             _raise_not_finite(estimator, host, dtype)
         x_device = X if isinstance(X, jax.Array) and X.dtype == dtype else to_jax(cast, dtype)
         xy_max = None if y is None else _xy_max(host, y, fit_intercept=fit_intercept,

@@ -100,8 +100,9 @@ def _solve_targets(X, Y, sw, alphas, l1_ratio, W0, *, tol, max_iter, fit_interce
 
 
 def _check_path_inputs(X, y, check_input, copy_X):
-    if check_input and _base.plain_valid_xy(X, y, finite_x=False):
-        return X, y.astype(X.dtype, copy=False)  # what check_array would return
+    plain = _base.plain_valid_xy(X, y, finite_x=False) if check_input else None
+    if plain is not None:
+        return plain  # what check_array would return
     x_device = _base.check_device_x(X)  # a JAX array stays on its device
     if x_device is not None:
         X = x_device

@@ -261,11 +261,11 @@ _MAX_FULL_LANE_SIZE = 2**16
 _MIN_THREADED_SIZE = 20_000
 _MAX_THREADED_GRAM_FEATURES = 1024
 _MIN_CORES_LARGE_GRAM = 4
-# ... nor where the threads' epoch matrices (p x p, read in float32: 4 bytes a value)
-# fit in this share of the last-level cache: the 10000x2000 folds were slower in threads
-# with a 32 MB L3 (2 x 16 MB) but 2.16-2.24 -> 1.66-1.74 s faster (fit / path 2.3-2.4 ->
-# 1.9-2.0) with a 480 MB one (2-core CPU, alternating runs, 2026-11-27 evening); the 1024
-# features above fit in half of the 32 MB one
+# ... nor where the threads' p x p matrices (counted in the problem's dtype, although
+# float64 epochs may read a float32 copy) fit in this share of the last-level cache: the
+# 10000x2000 folds were slower in threads with a 32 MB L3 but faster with a 480 MB one,
+# fit 2.16-2.24 -> 1.66-1.74 s (fit / path 2.3-2.4 -> 1.9-2.0; 2-core CPU, alternating
+# runs, 2026-11-27 evening); with a 32 MB L3 the rule gives the measured 1024 features
 _GRAM_CACHE_SHARE = 0.5
 # Without a Gram matrix, up to this many folds all start at once even on fewer cores:
 # the OS shares the cores between them and they finish together, where one thread per
@@ -305,8 +305,8 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size, itemsize=8):
     every core where that is faster (``size = n_train·p`` at least
     ``_MIN_THREADED_SIZE``, and no Gram matrix, one of at most
     ``_MAX_THREADED_GRAM_FEATURES`` features, at least ``_MIN_CORES_LARGE_GRAM``
-    cores, or threads whose float32 ``p × p`` matrices fit in ``_GRAM_CACHE_SHARE`` of
-    the last-level cache), and without a Gram matrix every fold when they number at most
+    cores, or threads whose ``p × p`` matrices fit in ``_GRAM_CACHE_SHARE`` of the
+    last-level cache), and without a Gram matrix every fold when they number at most
     ``_MAX_FOLDS_AT_ONCE``; no more than their temporaries (of ``itemsize`` bytes per
     value) allow in ``_MAX_THREADED_BYTES``; else 1. Never more than the folds; ``1``:
     one program."""
@@ -316,7 +316,7 @@ def _fold_workers(n_jobs, n_folds, *, gram, n_features, size, itemsize=8):
         faster = size >= _MIN_THREADED_SIZE and (
             not gram or n_features <= _MAX_THREADED_GRAM_FEATURES
             or cores >= _MIN_CORES_LARGE_GRAM
-            or min(cores, n_folds) * 4 * n_features**2
+            or min(cores, n_folds) * itemsize * n_features**2
             <= _GRAM_CACHE_SHARE * _last_level_cache_bytes())
         n_jobs = cores if faster else 1
         if faster and not gram and n_folds <= _MAX_FOLDS_AT_ONCE:
