@@ -449,7 +449,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
                 f"For multi-task outputs, use MultiTask{type(self).__name__} (not provided "
                 "by jreg); fit one model per target."
             )
-        y = column_or_1d(y, warn=True).astype(X.dtype, copy=False)
+        if y.ndim != 1:  # (n, 1): scikit-learn's warning and ravel
+            y = column_or_1d(y, warn=True).astype(X.dtype, copy=False)
         n_samples, n_features = X.shape
         sw = _base.check_sample_weight(sample_weight, n_samples, X.dtype)
         l1_ratios = self._l1_ratios()
@@ -550,7 +551,8 @@ class _LinearModelCV(RegressorMixin, BaseEstimator):
             # to alpha_; FISTA solved each alpha from zero
             n_iter = counts[best[1]] if isinstance(settings, FistaSettings) else np.sum(
                 counts[: best[1] + 1])
-            self._set_solution(X, y, sw, np.asarray(fold_coefs[-1, best[0], best[1]]),
+            coefs = np.asarray(fold_coefs) if batch == "map" else fold_coefs  # CPU: a view
+            self._set_solution(X, y, sw, np.asarray(coefs[-1, best[0], best[1]]),
                                float(np.asarray(gaps)[-1, best[0], best[1]]),
                                float(np.asarray(tols)[-1, best[0]]), int(n_iter),
                                bool(converged[-1, best[0], best[1]]))
