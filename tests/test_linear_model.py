@@ -994,8 +994,9 @@ def test_plain_arrays_validate_as_scikit_learn_does(monkeypatch):
     with sklearn.config_context(assume_finite=True):  # scikit-learn's switch is honoured
         assert np.isnan(_base.validate_xy(jl.Lasso(), x, bad_y)[1][2])
     # finite values whose sum overflows are finite
-    assert _base._all_finite(np.array([1e308, 1e308]))
-    assert not _base._all_finite(np.array([1.0, np.nan]))
+    assert _base.plain_valid_xy(np.full((2, 1), 1e308), np.array([1e308, 1e308]),
+                                finite_x=True) is not None
+    assert _base.plain_valid_xy(x[:2], np.array([1.0, np.nan]), finite_x=True) is None
     with pytest.raises(ValueError, match="Input X contains infinity"):
         jl.LassoCV(cv=3).fit(bad_x, y)
     # y finite in its dtype but not in X's: scikit-learn's error (cast, then checked)

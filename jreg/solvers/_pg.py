@@ -179,6 +179,7 @@ def solve_path(op, w0, a, b, tol, max_iter, *, positive, settings=None):
     a, b, tol, max_iter = _cd.as_traced(dtype, a, b, tol, max_iter)
     lam = settings.lipschitz_margin * _largest_eigenvalue(op, settings.power_iters)
     lip = jnp.maximum(lam + b, jnp.finfo(dtype).tiny)  # (A,)
+
     def gap_of(corr, w, rn2, a, b):
         return enet_gap_from_stats(corr, w, rn2, a, b, positive=positive, columns=True)[0]
 
